@@ -1,0 +1,103 @@
+"""The same network in PyTorch: ``Linear(D, H) - ReLU - Linear(H, C)``, trained on logits.
+
+``nn.CrossEntropyLoss`` applies log-softmax itself, so the model ends at the logits Z2; a
+softmax layer before it would apply softmax twice. ``nn.Linear`` computes ``x @ weight.T +
+bias`` with ``weight`` of shape ``(out, in)``: our ``W1`` ``(D, H)`` is ``weight.T``.
+Only this module needs ``torch``.
+"""
+
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from companion.train import epoch_orders
+
+
+def default_device():
+    """"cuda" when a GPU is available, else "cpu"."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def to_torch(params, device=None):
+    """A ``nn.Sequential`` holding a copy of ``params`` (same dtype), on ``device``."""
+    D, H = params["W1"].shape
+    C = params["W2"].shape[1]
+    model = nn.Sequential(nn.Linear(D, H), nn.ReLU(), nn.Linear(H, C))
+    model.to(device=device or default_device(), dtype=torch.from_numpy(params["W1"]).dtype)
+    with torch.no_grad():
+        for layer, i in ((model[0], 1), (model[2], 2)):
+            layer.weight.copy_(torch.from_numpy(params[f"W{i}"].T.copy()))
+            layer.bias.copy_(torch.from_numpy(params[f"b{i}"]))
+    return model
+
+
+def from_torch(model):
+    """The model's parameters as a NumPy dict ``{"W1", "b1", "W2", "b2"}`` (transposed back)."""
+    out = {}
+    for layer, i in ((model[0], 1), (model[2], 2)):
+        out[f"W{i}"] = layer.weight.detach().cpu().numpy().T.copy()
+        out[f"b{i}"] = layer.bias.detach().cpu().numpy().copy()
+    return out
+
+
+def torch_optimizer(name, model, learning_rate):
+    """The ``torch.optim`` twin of ``companion.optim.make_optimizer(name, learning_rate)``."""
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=learning_rate)
+    if name == "momentum":
+        return torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=learning_rate)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of sgd, momentum, adam")
+
+
+def evaluate_twin(model, X, y):
+    """``(loss, accuracy)`` of the model on whole tensors X ``(N, D)`` and y ``(N,)``."""
+    with torch.no_grad():
+        Z2 = model(X)
+        loss = nn.functional.cross_entropy(Z2, y).item()
+        return loss, (Z2.argmax(dim=1) == y).double().mean().item()
+
+
+def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_rate=1e-3,
+               batch_size=32, epochs=20, seed=0, device=None, progress=True):
+    """Train the PyTorch twin from ``params`` exactly as ``companion.train.train`` does.
+
+    Same initial weights, same batch order (``epoch_orders(N, epochs, seed)``), same update
+    rule. Returns ``(model, history)`` with the history in the same columns.
+    """
+    model = to_torch(params, device)
+    dev = next(model.parameters()).device
+    opt = torch_optimizer(optimizer, model, learning_rate)
+    loss_fn = nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev)
+    has_val = X_val is not None
+    if has_val:
+        Xv, yv = torch.from_numpy(X_val).to(dev), torch.from_numpy(y_val).to(dev)
+    rows = []
+    bar = tqdm(epoch_orders(len(X), epochs, seed), total=epochs, desc="training (torch)",
+               unit="epoch", disable=not progress)
+    for epoch, order in enumerate(bar, start=1):
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        order = torch.from_numpy(order).to(dev)
+        Xs, ys = Xt[order], yt[order]
+        for i in range(0, len(X), batch_size):
+            opt.zero_grad()
+            loss_fn(model(Xs[i:i + batch_size]), ys[i:i + batch_size]).backward()
+            opt.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        train_loss, train_acc = evaluate_twin(model, Xt, yt)
+        val_loss, val_acc = evaluate_twin(model, Xv, yv) if has_val else (np.nan,) * 2
+        rows.append(dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
+                         val_loss=val_loss, val_acc=val_acc, seconds=seconds))
+        bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
+    return model, pd.DataFrame(rows, columns=["epoch", "train_loss", "train_acc", "val_loss",
+                                              "val_acc", "seconds"])

@@ -1,0 +1,35 @@
+"""The project's own promises: CI runs exactly the README's commands; the package is small."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## The two commands")[1].split("\n## ")[0]
+    return re.findall(r"```bash\n\s*(.+?)\n\s*```", section)
+
+
+def test_ci_runs_exactly_the_readme_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    ci = [line for line in (ROOT / ".ci/run").read_text().splitlines()
+          if line and not line.startswith(("#", "set ", "cd ", "export "))]
+    assert ci == commands
+
+
+def test_companion_stays_readable_in_one_sitting():
+    code_lines = 0
+    for path in (ROOT / "companion").glob("*.py"):
+        in_docstring = False
+        for line in path.read_text().splitlines():
+            s = line.strip()
+            if s.startswith(('"""', "'''")):
+                if not (len(s) > 3 and s.endswith(('"""', "'''"))):
+                    in_docstring = not in_docstring
+                continue
+            if not (in_docstring or not s or s.startswith("#")):
+                code_lines += 1
+    assert 100 < code_lines <= 700, code_lines
