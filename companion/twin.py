@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from companion.train import epoch_orders
+from companion.train import epoch_orders, train
 
 
 def default_device():
@@ -101,3 +101,25 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
         bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
     return model, pd.DataFrame(rows, columns=["epoch", "train_loss", "train_acc", "val_loss",
                                               "val_acc", "seconds"])
+
+
+def time_both(params, X, y, optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=1,
+              repeats=3, seed=0, device="cpu"):
+    """Seconds per training epoch of the NumPy network and of its PyTorch twin, same run.
+
+    Both train from the same ``params`` on the same batches; the two are timed alternately,
+    ``repeats`` times each, so that a slow moment of the machine hits both, and the median of
+    each is kept. Returns ``{"numpy": s, "torch": s, "ratio": torch / numpy}``.
+    """
+    times = {"numpy": [], "torch": []}
+    for _ in range(repeats):
+        _, h = train(params, X, y, optimizer=optimizer, learning_rate=learning_rate,
+                     batch_size=batch_size, epochs=epochs, seed=seed, progress=False)
+        times["numpy"].append(h["seconds"].mean())
+        _, h = train_twin(params, X, y, optimizer=optimizer, learning_rate=learning_rate,
+                          batch_size=batch_size, epochs=epochs, seed=seed, device=device,
+                          progress=False)
+        times["torch"].append(h["seconds"].mean())
+    out = {k: float(np.median(v)) for k, v in times.items()}
+    out["ratio"] = out["torch"] / out["numpy"]
+    return out
