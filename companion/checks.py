@@ -33,6 +33,17 @@ class Feedback:
         return ("PASS: " if self.passed else "NOT YET: ") + self.message
 
 
+def _safely(check):
+    """Turn an exception raised by the learner's function into feedback, not a traceback."""
+    def wrapped(fn):
+        try:
+            return check(fn)
+        except Exception as err:  # the learner's code may raise anything
+            return Feedback(False, f"your function raised {type(err).__name__}: {err}")
+    wrapped.__doc__, wrapped.__name__ = check.__doc__, check.__name__
+    return wrapped
+
+
 def _close(a, b, tol=1e-6):
     a = np.asarray(a, dtype=float)
     return a.shape == np.shape(b) and bool(np.allclose(a, b, rtol=tol, atol=tol))
@@ -47,6 +58,7 @@ def _case(seed=0, N=6, D=5, H=4, C=3):
     return params, X, y
 
 
+@_safely
 def check_softmax(fn):
     """Check ``fn(Z)``: row-wise softmax of Z ``(N, C)``."""
     Z = np.random.default_rng(0).normal(size=(4, 3)) * 3
@@ -66,6 +78,7 @@ def check_softmax(fn):
     return Feedback(True, "softmax is right, rows sum to 1, and large logits are safe")
 
 
+@_safely
 def check_cross_entropy(fn):
     """Check ``fn(Z2, y)``: mean cross-entropy of logits Z2 ``(N, C)`` and labels y ``(N,)``."""
     _, _, y = _case()
@@ -90,6 +103,7 @@ def check_cross_entropy(fn):
     return Feedback(True, "cross-entropy is right and stays finite at large logits")
 
 
+@_safely
 def check_backward(fn):
     """Check ``fn(params, cache, y)``: gradients ``{"W1", "b1", "W2", "b2"}`` like ``backward``."""
     params, X, y = _case()
@@ -130,6 +144,7 @@ def _adam(p, g, steps, beta1=0.9, beta2=0.999, bias_correction=True):
     return p
 
 
+@_safely
 def check_adam_step(fn):
     """Check ``fn(p, g, m, v, t, lr, beta1, beta2, eps) -> (p, m, v)``; t counts from 1."""
     rng = np.random.default_rng(0)
@@ -152,6 +167,7 @@ def check_adam_step(fn):
                            "bias correction, and where eps goes: sqrt(v_hat) + eps)")
 
 
+@_safely
 def check_training_loop(fn):
     """Check ``fn(params, X, y, learning_rate, epochs, batch_size, seed) -> params``."""
     params, X, y = _case(N=60, D=5, H=16, C=3)

@@ -141,3 +141,19 @@ def test_training_loop_check(mistake, expected):
 
 def test_training_loop_check_wants_the_parameters_back():
     assert "parameter dict" in repr(checks.check_training_loop(lambda *args: None))
+
+
+def stub(*args):
+    """What a learner starts from: a function with no body yet."""
+
+
+@pytest.mark.parametrize("check", [checks.check_softmax, checks.check_cross_entropy,
+                                   checks.check_backward, checks.check_adam_step,
+                                   checks.check_training_loop])
+def test_an_unfinished_or_crashing_answer_gets_feedback_not_a_traceback(check):
+    assert not check(stub).passed
+
+    def crash(*args):
+        raise IndexError("index 10 is out of bounds")
+    feedback = check(crash)
+    assert not feedback.passed and "raised IndexError: index 10" in feedback.message
