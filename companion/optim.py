@@ -10,6 +10,8 @@ updates every array of ``params`` in place (same keys as ``grads``), with g the 
                m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)     (Kingma and Ba 2014)
 """
 
+import math
+
 import numpy as np
 
 
@@ -41,24 +43,42 @@ class Momentum:
 
 
 class Adam:
-    """Adam with bias correction, as ``torch.optim.Adam`` (no weight decay)."""
+    """Adam with bias correction, as ``torch.optim.Adam`` (no weight decay).
+
+    The update is the formula above, rearranged so that each line is one pass over the array
+    with ``out=`` and no temporaries: ``m``, ``v`` and a scratch array ``buf`` of each
+    parameter's shape are allocated at the first step and reused. Scalars are Python floats, so
+    float32 arrays stay float32: a NumPy float64 scalar such as ``np.sqrt(c2)`` would turn the
+    whole update into float64 temporaries, several times slower.
+    """
 
     def __init__(self, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         self.learning_rate, self.beta1, self.beta2, self.eps = learning_rate, beta1, beta2, eps
-        self.t, self.m, self.v = 0, {}, {}
+        self.t, self.m, self.v, self.buf = 0, {}, {}, {}
 
     def step(self, params, grads):
         self.t += 1
-        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
+        b1, b2 = self.beta1, self.beta2
+        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        # lr * m_hat / (sqrt(v_hat) + eps) = alpha * m / (sqrt(v) + eps_hat): the bias
+        # corrections move onto two scalars instead of two passes over m and v.
+        alpha, eps_hat = self.learning_rate * math.sqrt(c2) / c1, self.eps * math.sqrt(c2)
         for k, g in grads.items():
-            m = self.m.setdefault(k, np.zeros_like(g))
-            v = self.v.setdefault(k, np.zeros_like(g))
-            m *= self.beta1
-            m += (1 - self.beta1) * g
-            v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            # torch's arrangement of the same formula: lr / c1 * m / (sqrt(v) / sqrt(c2) + eps)
-            params[k] -= (self.learning_rate / c1) * m / (np.sqrt(v) / np.sqrt(c2) + self.eps)
+            if k not in self.m:
+                self.m[k], self.v[k], self.buf[k] = (np.zeros_like(g) for _ in range(3))
+            m, v, buf = self.m[k], self.v[k], self.buf[k]
+            np.subtract(g, m, out=buf)      # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
+            buf *= 1 - b1
+            m += buf
+            np.multiply(g, g, out=buf)      # v <- v + (1 - b2)(g^2 - v) = b2 v + (1 - b2) g^2
+            buf -= v
+            buf *= 1 - b2
+            v += buf
+            np.sqrt(v, out=buf)             # p <- p - alpha * m / (sqrt(v) + eps_hat)
+            buf += eps_hat
+            np.divide(m, buf, out=buf)
+            buf *= alpha
+            params[k] -= buf
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
