@@ -13,8 +13,14 @@ import numpy as np
 
 
 def affine(X, W, b):
-    """``X @ W + b``: X ``(N, D)``, W ``(D, M)``, b ``(M,)`` -> ``(N, M)``."""
-    return X @ W + b
+    """``X @ W + b``: X ``(N, D)``, W ``(D, M)``, b ``(M,)`` -> ``(N, M)``, dtype of X and W.
+
+    The bias is added in place (broadcast over the N rows) to the product's fresh array, so
+    one ``(N, M)`` array is allocated, not two.
+    """
+    Z = X @ W
+    Z += b
+    return Z
 
 
 def relu(Z):
@@ -26,10 +32,13 @@ def softmax(Z):
     """Row-wise softmax of Z ``(N, C)``: ``exp(Z - max) / sum(exp(Z - max))``.
 
     Subtracting each row's maximum changes nothing mathematically and keeps ``exp`` from
-    overflowing: the largest exponent is ``exp(0) = 1``.
+    overflowing: the largest exponent is ``exp(0) = 1``. The exponent and the division work in
+    place on one new array; Z itself is not changed.
     """
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
+    E = Z - Z.max(axis=1, keepdims=True)
+    np.exp(E, out=E)
+    E /= E.sum(axis=1, keepdims=True)
+    return E
 
 
 def forward(params, X):
