@@ -1,7 +1,9 @@
 """Mini-batch training with a progress bar, and evaluation on whole datasets.
 
 Each epoch shuffles the training set with a seeded ``np.random.Generator`` and walks through it
-in contiguous mini-batches. After each epoch the loss and accuracy are measured on the *whole*
+in mini-batches: ``X[batch]`` gathers the batch's rows into a fresh contiguous ``(B, D)`` array,
+so no shuffled copy of the whole training set is made and the batch is still in the cache when
+``X @ W1`` reads it. After each epoch the loss and accuracy are measured on the *whole*
 training set and on the validation set, never on the last mini-batch.
 """
 
@@ -63,9 +65,9 @@ def train(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_rate=
                unit="epoch", disable=not progress)
     for epoch, order in enumerate(bar, start=1):
         start = time.perf_counter()
-        Xs, ys = X[order], y[order]  # one shuffled copy, then contiguous slices of it
         for i in range(0, len(X), batch_size):
-            train_step(params, Xs[i:i + batch_size], ys[i:i + batch_size], opt)
+            batch = order[i:i + batch_size]
+            train_step(params, X[batch], y[batch], opt)
         seconds = time.perf_counter() - start
         train_loss, train_acc = evaluate(params, X, y)
         val_loss, val_acc = evaluate(params, X_val, y_val) if X_val is not None else (np.nan,) * 2
