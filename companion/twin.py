@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from companion.train import epoch_orders, train
+from companion.train import epoch_orders, evaluate, train
 
 
 def default_device():
@@ -104,22 +104,30 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
 
 
 def time_both(params, X, y, optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=1,
-              repeats=3, seed=0, device="cpu"):
+              repeats=3, seed=0, device="cpu", X_test=None, y_test=None):
     """Seconds per training epoch of the NumPy network and of its PyTorch twin, same run.
 
-    Both train from the same ``params`` on the same batches; the two are timed alternately,
-    ``repeats`` times each, so that a slow moment of the machine hits both, and the median of
-    each is kept. Returns ``{"numpy": s, "torch": s, "ratio": torch / numpy}``.
+    Both train from the same ``params`` on the same batches, ``repeats`` times each, taking
+    turns (NumPy first, then PyTorch first, ...) so that a slow moment of the machine, or a
+    drift, hits both. Each keeps the median of its ``repeats * epochs`` epoch times (training
+    steps only, as in the histories' ``seconds``). Returns ``{"numpy": s, "torch": s, "ratio":
+    torch / numpy}``; given X_test ``(M, D)`` and y_test ``(M,)``, it also holds ``numpy_acc``
+    and ``torch_acc``, the test accuracies of the trained models.
     """
-    times = {"numpy": [], "torch": []}
-    for _ in range(repeats):
-        _, h = train(params, X, y, optimizer=optimizer, learning_rate=learning_rate,
-                     batch_size=batch_size, epochs=epochs, seed=seed, progress=False)
-        times["numpy"].append(h["seconds"].mean())
-        _, h = train_twin(params, X, y, optimizer=optimizer, learning_rate=learning_rate,
-                          batch_size=batch_size, epochs=epochs, seed=seed, device=device,
-                          progress=False)
-        times["torch"].append(h["seconds"].mean())
+    kwargs = dict(optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size,
+                  epochs=epochs, seed=seed, progress=False)
+    runs = {"numpy": lambda: train(params, X, y, **kwargs),
+            "torch": lambda: train_twin(params, X, y, device=device, **kwargs)}
+    times, trained = {"numpy": [], "torch": []}, {}
+    for r in range(repeats):
+        for name in ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy"):
+            trained[name], history = runs[name]()
+            times[name] += list(history["seconds"])
     out = {k: float(np.median(v)) for k, v in times.items()}
     out["ratio"] = out["torch"] / out["numpy"]
+    if X_test is not None:
+        out["numpy_acc"] = evaluate(trained["numpy"], X_test, y_test)[1]
+        dev = next(trained["torch"].parameters()).device
+        Xt, yt = torch.from_numpy(X_test).to(dev), torch.from_numpy(y_test).to(dev)
+        out["torch_acc"] = evaluate_twin(trained["torch"], Xt, yt)[1]
     return out
