@@ -98,6 +98,8 @@ def fetch(name, base_url=None):
     """
     if name == "fashion-mnist" and base_url is None and FASHION_MNIST_SYSTEM_DIR.is_dir():
         return [FASHION_MNIST_SYSTEM_DIR / f for f in FILES]
+    if name not in SOURCES:
+        raise ValueError(f"no files to fetch for {name!r}; choose one of {', '.join(SOURCES)}")
     url, hashes = SOURCES[name]
     url, folder = base_url or url, cache_dir() / name
     paths = []

@@ -9,7 +9,7 @@ import numpy as np
 
 
 def _grid(n, cols):
-    rows = int(np.ceil(n / cols))
+    rows = max(1, int(np.ceil(n / cols)))  # one empty row when there is nothing to show
     fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.5 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
