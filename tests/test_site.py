@@ -174,9 +174,19 @@ class Site:
         return context, page
 
     def visit(self, name):
-        if name in self.visits:
-            return self.visits[name]
-        visit = self.visits[name] = Visit()
+        """The page book/<name>.html, visited once; a visit that failed fails every test."""
+        if name not in self.visits:
+            try:
+                self.visits[name] = self._visit(name)
+            except Exception as error:
+                self.visits[name] = error
+                raise
+        if isinstance(self.visits[name], Exception):
+            pytest.fail(f"the visit of {name} failed: {self.visits[name]}", pytrace=False)
+        return self.visits[name]
+
+    def _visit(self, name):
+        visit = Visit()
         context, page = self.open(f"book/{name}.html", visit)
         try:
             page.evaluate("async () => { await window.MathJax?.startup?.promise; }")
