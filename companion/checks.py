@@ -33,11 +33,23 @@ class Feedback:
         return ("PASS: " if self.passed else "NOT YET: ") + self.message
 
 
+class _UnfinishedError(Exception):
+    """The learner's function returned None: its body is not written yet."""
+
+
 def _safely(check):
-    """Turn an exception raised by the learner's function into feedback, not a traceback."""
+    """Turn None or an exception from the learner's function into feedback, not a traceback."""
     def wrapped(fn):
+        def guarded(*args):
+            out = fn(*args)
+            if out is None:
+                raise _UnfinishedError
+            return out
         try:
-            return check(fn)
+            return check(guarded)
+        except _UnfinishedError:
+            return Feedback(False, "returns None: replace ... with your code and return "
+                                   "the result")
         except Exception as err:  # the learner's code may raise anything
             return Feedback(False, f"your function raised {type(err).__name__}: {err}")
     wrapped.__doc__, wrapped.__name__ = check.__doc__, check.__name__
