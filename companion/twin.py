@@ -86,10 +86,10 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
             torch.cuda.synchronize()
         start = time.perf_counter()
         order = torch.from_numpy(order).to(dev)
-        Xs, ys = Xt[order], yt[order]
         for i in range(0, len(X), batch_size):
+            batch = order[i:i + batch_size]  # gathered as in train(): Xt[batch] is contiguous
             opt.zero_grad()
-            loss_fn(model(Xs[i:i + batch_size]), ys[i:i + batch_size]).backward()
+            loss_fn(model(Xt[batch]), yt[batch]).backward()
             opt.step()
         if dev.type == "cuda":
             torch.cuda.synchronize()
