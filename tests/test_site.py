@@ -15,6 +15,7 @@ import functools
 import html.parser
 import importlib.metadata
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -234,8 +235,6 @@ def expected_title(name):
     path = source(name)
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".ipynb":
-        import json
-
         text = "".join(c for cell in json.loads(text)["cells"]
                        if cell["cell_type"] == "markdown" for c in cell["source"])
     heading = re.search(r"^# (.+)$", text, re.M)[1]
