@@ -42,6 +42,20 @@ def train_step(params, X, y, optimizer):
     optimizer.step(params, backward(params, forward(params, X), y))
 
 
+def check_training_inputs(params, X, y, X_val, y_val, batch_size, epochs):
+    """Raise ValueError, naming the problem, for data or settings that cannot be trained on."""
+    D, C = params["W1"].shape[0], params["W2"].shape[1]
+    check_inputs(X, y, D, C)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("give both X_val and y_val (validation images and labels), or neither")
+    if X_val is not None:
+        check_inputs(X_val, y_val, D, C)
+    if not (isinstance(batch_size, (int, np.integer)) and batch_size > 0):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+
+
 def train(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_rate=1e-3,
           batch_size=32, epochs=20, seed=0, progress=True):
     """Train a copy of ``params`` on X ``(N, D)``, y ``(N,)``; return ``(params, history)``.
@@ -50,14 +64,7 @@ def train(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_rate=
     ``train_acc``, ``val_loss``, ``val_acc`` (NaN without validation data) and ``seconds``, the
     time spent on the epoch's training steps (evaluation not included).
     """
-    D, C = params["W1"].shape[0], params["W2"].shape[1]
-    check_inputs(X, y, D, C)
-    if X_val is not None:
-        check_inputs(X_val, y_val, D, C)
-    if not (isinstance(batch_size, (int, np.integer)) and batch_size > 0):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    check_training_inputs(params, X, y, X_val, y_val, batch_size, epochs)
     opt = make_optimizer(optimizer, learning_rate)
     params = {k: v.copy() for k, v in params.items()}
     rows = []

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from companion.train import epoch_orders, evaluate, train
+from companion.train import check_training_inputs, epoch_orders, evaluate, train
 
 
 def default_device():
@@ -70,6 +70,10 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
     Same initial weights, same batch order (``epoch_orders(N, epochs, seed)``), same update
     rule. Returns ``(model, history)`` with the history in the same columns.
     """
+    check_training_inputs(params, X, y, X_val, y_val, batch_size, epochs)
+    if X.dtype != params["W1"].dtype:  # torch, unlike NumPy, will not mix the two
+        raise ValueError(f"X is {X.dtype} but the parameters are {params['W1'].dtype}: "
+                         "convert one of them with .astype")
     model = to_torch(params, device)
     dev = next(model.parameters()).device
     opt = torch_optimizer(optimizer, model, learning_rate)

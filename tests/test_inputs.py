@@ -149,3 +149,20 @@ def test_metrics_reject_mismatched_or_out_of_range_labels():
         metrics.confusion_matrix(y, np.array([0, 1, -1]))  # would count as class 9
     with pytest.raises(ValueError, match=r"0\.\.2.*to 3"):
         metrics.confusion_matrix(y, np.array([0, 3, 2]), C=3)
+
+
+@pytest.mark.parametrize("fit", [train, twin.train_twin], ids=["numpy", "torch"])
+def test_validation_images_without_labels_are_rejected(fit):
+    X, y = good()
+    with pytest.raises(ValueError, match="both X_val and y_val"):
+        fit(init.init_params(np.random.default_rng(0)), X, y, X_val=X, epochs=1,
+            progress=False)
+
+
+def test_twin_rejects_bad_labels_and_mixed_dtypes():
+    X, y = good()
+    params = init.init_params(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="labels must be in 0..9"):
+        twin.train_twin(params, X, y + 10, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="X is float64 but the parameters are float32"):
+        twin.train_twin(params, X.astype(np.float64), y, epochs=1, progress=False)
