@@ -45,11 +45,11 @@ class Momentum:
 class Adam:
     """Adam with bias correction, as ``torch.optim.Adam`` (no weight decay).
 
-    The update is the formula above, rearranged so that each line is one pass over the array
-    with ``out=`` and no temporaries: ``m``, ``v`` and a scratch array ``buf`` of each
-    parameter's shape are allocated at the first step and reused. Scalars are Python floats, so
-    float32 arrays stay float32: a NumPy float64 scalar such as ``np.sqrt(c2)`` would turn the
-    whole update into float64 temporaries, several times slower.
+    The update is the formula above, written so that each line is one pass over the array, in
+    place or with ``out=``, and makes no temporary array: ``m``, ``v`` and a scratch array
+    ``buf`` of each parameter's shape are allocated at the first step and reused. Scalars are
+    Python floats, so float32 arrays stay float32: a NumPy float64 scalar such as ``np.sqrt(c2)``
+    would turn the whole update into float64 temporaries, several times slower.
     """
 
     def __init__(self, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -67,11 +67,11 @@ class Adam:
             if k not in self.m:
                 self.m[k], self.v[k], self.buf[k] = (np.zeros_like(g) for _ in range(3))
             m, v, buf = self.m[k], self.v[k], self.buf[k]
-            np.subtract(g, m, out=buf)      # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
-            buf *= 1 - b1
+            m *= b1                         # m <- b1 m + (1 - b1) g
+            np.multiply(g, 1 - b1, out=buf)
             m += buf
-            np.multiply(g, g, out=buf)      # v <- v + (1 - b2)(g^2 - v) = b2 v + (1 - b2) g^2
-            buf -= v
+            v *= b2                         # v <- b2 v + (1 - b2) g^2
+            np.multiply(g, g, out=buf)
             buf *= 1 - b2
             v += buf
             np.sqrt(v, out=buf)             # p <- p - alpha * m / (sqrt(v) + eps_hat)
