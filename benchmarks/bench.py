@@ -46,13 +46,17 @@ def parse_args(argv=None):
     p.add_argument("--hidden", type=int, default=64, help="hidden units H (default 64)")
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs per training run (default: 20 on mnist-5k, 5 on the full sets)")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="training runs of each library per row, taking turns (default 3)")
+    p.add_argument("--repeats", type=int, default=4,
+                   help="training runs of each library per row, taking turns; even, so each "
+                   "goes first equally often (default 4)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the initial weights and of the batch order (default 0)")
     p.add_argument("--one-thread", choices=["none", "last", "all"], default="last",
                    help="add rows with NumPy's BLAS and PyTorch on one thread each, run in a "
                    "child process: for the last dataset only (default), all, or none")
+    p.add_argument("--ghz", type=float, default=None,
+                   help="clock (GHz) assumed for the float32 peak (default: /proc/cpuinfo's "
+                   "cpu MHz)")
     p.add_argument("--rows-json", help=argparse.SUPPRESS)   # child mode: write rows, no table
     args = p.parse_args(argv)
     if args.quick:
@@ -155,32 +159,35 @@ def numpy_peak_memory(name, hidden, seed):
     return float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
-def cpu_peak():
-    """(peak float32 GFLOP/s of all cores, an explanation), from /proc/cpuinfo.
+def cpu_peak(ghz=None):
+    """(peak float32 GFLOP/s of all cores, of one core, an explanation), from /proc/cpuinfo.
 
     Two FMA units a core (Intel since Haswell, AMD since Zen 2), each doing 8 float32 lanes
-    (AVX2) or 16 (AVX-512), 2 flops per lane (a multiply and an add), at the clock the kernel
-    reports ("cpu MHz"; in a virtual machine, the host's nominal clock, not its boost).
+    (AVX2) or 16 (AVX-512), 2 flops per lane (a multiply and an add), at ``ghz`` or else the
+    clock the kernel reports ("cpu MHz"; in a virtual machine, the host's nominal clock, which
+    the cores may exceed when they boost).
     """
     try:
         with open("/proc/cpuinfo") as f:
             info = f.read()
     except OSError:
-        return None, "no /proc/cpuinfo: peak unknown"
+        return None, None, "no /proc/cpuinfo: peak unknown"
     fields = {}
     for line in info.splitlines():  # the first processor's fields
         key, _, value = line.partition(":")
         fields.setdefault(key.strip(), value.strip())
     flags = fields.get("flags", "").split()
-    mhz = float(fields.get("cpu MHz", "nan"))
+    clock = ghz or float(fields.get("cpu MHz", "nan")) / 1e3
     lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
     per_lane = 2 if "fma" in flags else 1
     units, cores = 2, len(os.sched_getaffinity(0))
-    peak = cores * units * lanes * per_lane * mhz / 1e3
-    return peak, (f"{cores} cores x {units} FMA units x {lanes} float32 lanes "
-                  f"({'avx512f' if lanes == 16 else 'avx2' if lanes == 8 else 'sse'}"
-                  f"{' + fma' if per_lane == 2 else ''}) x {per_lane} flops x {mhz / 1e3:.3f}"
-                  f" GHz = {peak:.0f} GFLOP/s ({peak / cores:.0f} a core)")
+    core = units * lanes * per_lane * clock
+    isa = ("avx512f" if lanes == 16 else "avx2" if lanes == 8 else "sse") + (
+        " + fma" if per_lane == 2 else "")
+    source = "given by --ghz" if ghz else "reported by /proc/cpuinfo"
+    return cores * core, core, (
+        f"{cores} cores x {units} FMA units x {lanes} float32 lanes ({isa}) x {per_lane} flops "
+        f"x {clock:.3f} GHz ({source}) = {cores * core:.0f} GFLOP/s ({core:.0f} a core)")
 
 
 def gemm_gflops(n=2048, repeats=3):
@@ -238,7 +245,7 @@ def main(argv=None):
                                 else args.datasets)
     rss_both = peak_rss_mib()
     rss_numpy = numpy_peak_memory(args.datasets[-1], args.hidden, args.seed)
-    peak, how = cpu_peak()
+    peak, core_peak, how = cpu_peak(args.ghz)
     print(f"Command: python benchmarks/bench.py {' '.join(sys.argv[1:])}".rstrip())
     print(f"Machine: {machine()}")
     print(f"Load average (1 min) at start {load_start[0]:.2f}, at end "
@@ -253,11 +260,20 @@ def main(argv=None):
     print(f"FLOPs per training sample (forward + backward matrix products): "
           f"{flops_per_sample(args.hidden):,}")
     print(f"Assumed float32 peak: {how}" if peak else how)
-    print(f"NumPy float32 2048 x 2048 matrix product here: {gemm_gflops():.0f} GFLOP/s")
+    gemm = gemm_gflops()
+    print(f"NumPy float32 2048 x 2048 matrix product here, default threads: {gemm:.0f} GFLOP/s")
+    if peak and gemm > peak:
+        print("  (above the assumed peak: the cores run faster than the clock assumed; pass "
+              "--ghz with the CPU's boost clock)")
     for r in rows:
         if r["batch"] == max(args.batch_sizes) and peak:
+            if r["threads"].startswith("1 /"):  # one core, and no ceiling measured for it
+                share = f"{100 * r['gflops'] / core_peak:.1f}% of one core's peak"
+            else:
+                share = (f"{100 * r['gflops'] / peak:.1f}% of the peak, "
+                         f"{100 * r['gflops'] / gemm:.0f}% of the 2048 x 2048 product's rate")
             print(f"  {r['dataset']}, batch {r['batch']}, threads {r['threads']}: "
-                  f"{r['gflops']:.1f} GFLOP/s = {100 * r['gflops'] / peak:.1f}% of peak")
+                  f"{r['gflops']:.1f} GFLOP/s = {share}")
     print(f"Peak resident memory: NumPy-only run on {args.datasets[-1]} (load, train 1 epoch, "
           "validate, test) "
           f"{rss_numpy:.0f} MiB; this whole benchmark (both libraries) {rss_both:.0f} MiB")
