@@ -111,27 +111,31 @@ def time_both(params, X, y, optimizer="adam", learning_rate=1e-3, batch_size=32,
               repeats=3, seed=0, device="cpu", X_test=None, y_test=None):
     """Seconds per training epoch of the NumPy network and of its PyTorch twin, same run.
 
-    Both train from the same ``params`` on the same batches, ``repeats`` times each, taking
-    turns (NumPy first, then PyTorch first, ...) so that a slow moment of the machine, or a
-    drift, hits both. Each keeps the median of its ``repeats * epochs`` epoch times (training
-    steps only, as in the histories' ``seconds``). Returns ``{"numpy": s, "torch": s, "ratio":
-    torch / numpy}``; given X_test ``(M, D)`` and y_test ``(M,)``, it also holds ``numpy_acc``
-    and ``torch_acc``, the test accuracies of the trained models.
+    Both train from the same ``params``, ``repeats`` times each, taking turns (NumPy first,
+    then PyTorch first, ...) so that a slow moment of the machine, or a drift, hits both;
+    repeat r uses the batch order of ``seed + r``, the same for both. Each keeps the median of
+    its ``repeats * epochs`` epoch times (training steps only, as in the histories'
+    ``seconds``). Returns ``{"numpy": s, "torch": s, "ratio": torch / numpy}``; given X_test
+    ``(M, D)`` and y_test ``(M,)``, it also holds ``numpy_acc`` and ``torch_acc``, the test
+    accuracies of the trained models, averaged over the repeats.
     """
     kwargs = dict(optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size,
-                  epochs=epochs, seed=seed, progress=False)
-    runs = {"numpy": lambda: train(params, X, y, **kwargs),
-            "torch": lambda: train_twin(params, X, y, device=device, **kwargs)}
-    times, trained = {"numpy": [], "torch": []}, {}
+                  epochs=epochs, progress=False)
+    if X_test is not None:
+        Xt, yt = (torch.from_numpy(a).to(device or default_device()) for a in (X_test, y_test))
+    times, accs = {"numpy": [], "torch": []}, {"numpy": [], "torch": []}
     for r in range(repeats):
         for name in ("numpy", "torch") if r % 2 == 0 else ("torch", "numpy"):
-            trained[name], history = runs[name]()
+            if name == "numpy":
+                trained, history = train(params, X, y, seed=seed + r, **kwargs)
+                acc = evaluate(trained, X_test, y_test)[1] if X_test is not None else None
+            else:
+                model, history = train_twin(params, X, y, seed=seed + r, device=device, **kwargs)
+                acc = evaluate_twin(model, Xt, yt)[1] if X_test is not None else None
             times[name] += list(history["seconds"])
+            accs[name].append(acc)
     out = {k: float(np.median(v)) for k, v in times.items()}
     out["ratio"] = out["torch"] / out["numpy"]
     if X_test is not None:
-        out["numpy_acc"] = evaluate(trained["numpy"], X_test, y_test)[1]
-        dev = next(trained["torch"].parameters()).device
-        Xt, yt = torch.from_numpy(X_test).to(dev), torch.from_numpy(y_test).to(dev)
-        out["torch_acc"] = evaluate_twin(trained["torch"], Xt, yt)[1]
+        out.update({f"{k}_acc": float(np.mean(v)) for k, v in accs.items()})
     return out
