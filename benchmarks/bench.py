@@ -7,8 +7,10 @@ median seconds per epoch of each, and their ratio. The table adds the test accur
 the NumPy trainer's GFLOP/s; below it come the machine, the thread settings, the float32 peak
 assumed and the peak resident memory.
 
-    python benchmarks/bench.py            # the full table (about 5 minutes on 2 idle cores)
+    python benchmarks/bench.py --ghz 3.5  # the full table (about 4 minutes on 2 idle cores)
     python benchmarks/bench.py --quick    # a smoke run on the embedded sample (seconds)
+
+``--ghz`` sets the clock of the float32 peak; without it, /proc/cpuinfo's clock is used.
 
 benchmarks/README.md explains what is measured and how.
 """
@@ -20,6 +22,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -138,7 +141,8 @@ def one_thread_rows(args, datasets):
     """The same rows in a child process whose BLAS and PyTorch use one thread each (the
     thread pools are sized when the libraries load, hence a fresh process)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".rows_1thread.json")
+    fd, out = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
     cmd = [sys.executable, os.path.abspath(__file__), "--rows-json", out, "--datasets",
            *datasets, "--batch-sizes", *map(str, args.batch_sizes), "--hidden",
            str(args.hidden), "--repeats", str(args.repeats), "--seed", str(args.seed)]
