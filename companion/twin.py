@@ -7,10 +7,12 @@ Only this module needs ``torch``.
 """
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -107,8 +109,26 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
                                               "val_acc", "seconds"])
 
 
+@contextmanager
+def same_threads(n):
+    """Run the block with NumPy's BLAS and PyTorch's intra-op pool both on ``n`` threads.
+
+    Two thread pools that each start one thread per core fight over the cores when their
+    libraries alternate; pinned to the same count, each gets the machine it is timed on.
+    """
+    if not (isinstance(n, int) and n > 0):
+        raise ValueError(f"threads must be a positive integer, got {n!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def time_both(params, X, y, optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=1,
-              repeats=3, seed=0, device="cpu", X_test=None, y_test=None):
+              repeats=3, seed=0, device="cpu", X_test=None, y_test=None, threads=None):
     """Seconds per training epoch of the NumPy network and of its PyTorch twin, same run.
 
     Both train from the same ``params``, ``repeats`` times each, taking turns (NumPy first,
@@ -117,8 +137,15 @@ def time_both(params, X, y, optimizer="adam", learning_rate=1e-3, batch_size=32,
     its ``repeats * epochs`` epoch times (training steps only, as in the histories'
     ``seconds``). Returns ``{"numpy": s, "torch": s, "ratio": torch / numpy}``; given X_test
     ``(M, D)`` and y_test ``(M,)``, it also holds ``numpy_acc`` and ``torch_acc``, the test
-    accuracies of the trained models, averaged over the repeats.
+    accuracies of the trained models, averaged over the repeats. ``threads=n`` pins NumPy's
+    BLAS and PyTorch to n threads each while timing (``same_threads``); None keeps each
+    library's own setting.
     """
+    if threads is not None:
+        with same_threads(threads):
+            return time_both(params, X, y, optimizer=optimizer, learning_rate=learning_rate,
+                             batch_size=batch_size, epochs=epochs, repeats=repeats, seed=seed,
+                             device=device, X_test=X_test, y_test=y_test)
     kwargs = dict(optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size,
                   epochs=epochs, progress=False)
     if X_test is not None:
