@@ -30,9 +30,11 @@ def cells(path, kind):
 
 
 # A measured number: a percentage, a decimal with two or more places, a ratio like "2.5x",
-# or a duration. Definitions (784, 64, 10, 28x28, 1e-3) do not match.
+# a duration, or a count with a thousands separator ("4,000 images": the size of a dataset,
+# which changes with DATASET). Definitions (784, 64, 10, 28x28, 1e-3) do not match.
 MEASURED = re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|ms|seconds|minutes)\b|\d+(?:\.\d+)?\s?%"
-                      r"|\b\d+(?:\.\d+)?\s?[x×](?![\d\w])|\b\d+\.\d{2,}\b")
+                      r"|\b\d+(?:\.\d+)?\s?[x×](?![\d\w])|\b\d+\.\d{2,}\b"
+                      r"|\b\d{1,3}(?:,\d{3})+\b")
 # What may hold numbers: math, glue roles and directives, code, and URLs.
 ALLOWED = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$|\{glue[^`]*`[^`]*`|```.*?```|`[^`\n]*`"
                      r"|https?://\S+", re.S)
@@ -47,8 +49,9 @@ def test_the_prose_checker_catches_typed_numbers_and_allows_glued_ones():
     assert typed_numbers("The test accuracy is 93.5%.") == ["93.5%"]
     assert typed_numbers("NumPy is 2.8x faster and the loss is 2.30.") == ["2.8x", "2.30"]
     assert typed_numbers("An epoch takes 0.05 s.") == ["0.05 s"]
+    assert typed_numbers("It trains on 4,000 images, 51,000 parameters.") == ["4,000", "51,000"]
     assert typed_numbers("The accuracy is {glue:text}`acc:.1%` on 784 pixels, 28x28, "
-                         "$L = 2.30$, lr 1e-3, batch 32, `91.9166` (quoted).") == []
+                         "$L = 2.30$, lr 1e-3, batch 32, `91.9166` (quoted), $50{,}890$.") == []
 
 
 def test_every_toc_entry_exists():
