@@ -134,9 +134,9 @@ def test_site_url_is_the_configured_base_or_the_pages_address():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reader")
+    out = tmp_path_factory.mktemp("reader") / "book"
     reader.render_book(out)
-    return out / "book"
+    return out
 
 
 ROLES = re.compile(r"\{glue:text\}`([^`:]+):?([^`]*)`")
@@ -246,3 +246,6 @@ def test_reader_notebook_runs_in_a_colab_like_environment(executed_in_colab, pat
     assert error is None, f"{path.stem}:\n{str(error)[-3000:]}"
     texts = json.dumps([c.outputs for c in nb.cells if c.cell_type == "code"])
     assert "PASS" not in texts, "an unsolved exercise must not pass"
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "checks.check_" in cell.source:
+            assert "NOT YET" in json.dumps(cell.outputs), cell.source

@@ -142,31 +142,13 @@ class Renderer:
     # --- block directives ----------------------------------------------------------------
     def blocks(self, text):
         """Render the fenced directives of ``text`` (recursively), then the inline roles."""
-        lines, out, i = text.split("\n"), [], 0
-        while i < len(lines):
-            m = OPEN.match(lines[i])
-            if not m:
-                out.append(lines[i])
-                i += 1
-                continue
-            indent, fence = m.group("indent"), m.group("fence")
-            close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-            j = i + 1
-            while j < len(lines) and not close.match(lines[j]):
-                j += 1
-            if j == len(lines):
-                raise ValueError(f"{self.doc}: unclosed directive {lines[i]!r}")
-            body = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip()
-                    for ln in lines[i + 1:j]]
-            options = {}
-            while body and OPTION.match(body[0]):
-                option = OPTION.match(body.pop(0))
-                options[option.group("key")] = option.group("value")
-            rendered = self.directive(m.group("name"), m.group("arg"), options,
-                                      self.blocks("\n".join(body).strip("\n")))
-            out += [indent + ln if ln else "" for ln in rendered.split("\n")]
-            i = j + 1
-        return self.roles("\n".join(out))
+        def render(name, arg, options, body):
+            return self.directive(name, arg, options, self.blocks(body))
+
+        try:
+            return self.roles(map_directives(text, render))
+        except ValueError as err:
+            raise ValueError(f"{self.doc}: {err}") from None
 
     def directive(self, name, arg, options, body):
         if name == "glue:figure":
@@ -179,12 +161,12 @@ class Renderer:
         if name == "admonition" or name in ("note", "tip", "warning", "important"):
             title = arg or name.capitalize()
             if "dropdown" in options.get("class", ""):
-                if title == "Answer" and not self.answers:
+                if is_answer(name, arg, options) and not self.answers:
                     return ""
                 return f"<details>\n<summary>{title}</summary>\n\n{body}\n\n</details>"
             quoted = "\n".join(f"> {ln}" if ln else ">" for ln in body.split("\n"))
             return f"> **{title}**\n>\n{quoted}"
-        raise ValueError(f"{self.doc}: no plain form for the directive {{{name}}}")
+        raise ValueError(f"no plain form for the directive {{{name}}}")
 
     # --- cells ----------------------------------------------------------------------------
     def solution_cell(self, cells):
@@ -243,6 +225,50 @@ class Renderer:
         return nb
 
 
+def map_directives(text, fn):
+    """Replace each top-level fenced directive of ``text`` by ``fn(name, arg, options, body)``,
+    re-indented as the directive was; where ``fn`` returns None, the directive stays as it is.
+    A directive closes at the first line of at least as many of its fence characters."""
+    lines, out, i = text.split("\n"), [], 0
+    while i < len(lines):
+        m = OPEN.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        indent, fence = m.group("indent"), m.group("fence")
+        close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        j = i + 1
+        while j < len(lines) and not close.match(lines[j]):
+            j += 1
+        if j == len(lines):
+            raise ValueError(f"unclosed directive {lines[i]!r}")
+        body = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip()
+                for ln in lines[i + 1:j]]
+        options = {}
+        while body and OPTION.match(body[0]):
+            option = OPTION.match(body.pop(0))
+            options[option.group("key")] = option.group("value")
+        new = fn(m.group("name"), m.group("arg"), options, "\n".join(body).strip("\n"))
+        if new is None:
+            out += lines[i:j + 1]
+        else:
+            out += [indent + ln if ln else "" for ln in new.split("\n")]
+        i = j + 1
+    return "\n".join(out)
+
+
+def is_answer(name, arg, options):
+    """A "Check yourself" answer: a dropdown admonition titled Answer."""
+    return name == "admonition" and arg == "Answer" and "dropdown" in options.get("class", "")
+
+
+def remove_answers(text):
+    """The MyST ``text`` without its answers, everything else as it is (the student site)."""
+    return map_directives(
+        text, lambda name, arg, options, body: "" if is_answer(name, arg, options) else None)
+
+
 def bound_names(code):
     return {n.id for n in ast.walk(parse(code)) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Store)} | {
@@ -267,15 +293,15 @@ def myst_left(nb):
 
 
 def render_book(out, solutions=True, answers=True, source_dir=BOOK):
-    """Render every chapter of ``source_dir`` into ``out/book/``; return the written paths."""
+    """Render every chapter of ``source_dir`` into the folder ``out``; return the paths."""
     book = Book(source_dir)
-    (out / "book").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in sorted(source_dir.glob("*.ipynb")):
         nb = Renderer(nbformat.read(path, as_version=4), path.stem, book, solutions,
                       answers).render()
-        nbformat.write(nb, out / "book" / path.name)
-        written.append(out / "book" / path.name)
+        nbformat.write(nb, out / path.name)
+        written.append(out / path.name)
     return written
 
 
@@ -284,7 +310,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "reader",
                         help="output folder; the notebooks go to OUT/book/ (default: %(default)s)")
     args = parser.parse_args(argv)
-    written = render_book(args.out)
+    written = render_book(args.out / "book")
     print(f"{len(written)} reader notebooks in {args.out / 'book'}")
     return 0
 
