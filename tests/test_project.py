@@ -33,3 +33,23 @@ def test_companion_stays_readable_in_one_sitting():
             if not (in_docstring or not s or s.startswith("#")):
                 code_lines += 1
     assert 100 < code_lines <= 700, code_lines
+
+
+def test_virtual_environments_in_the_checkout_are_neither_built_nor_copied(tmp_path):
+    import fnmatch
+    import shutil
+    import sys
+
+    import yaml
+
+    patterns = yaml.safe_load((ROOT / "_config.yml").read_text())["exclude_patterns"]
+    for name in (".venv", "venv", "env"):
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), name
+    sys.path.insert(0, str(ROOT / "tools"))
+    import student_edition
+
+    for name in (".venv", "venv", "env", "book"):
+        (tmp_path / "src" / name).mkdir(parents=True)
+        (tmp_path / "src" / name / "page.md").write_text("# a page\n")
+    shutil.copytree(tmp_path / "src", tmp_path / "copy", ignore=student_edition.SKIP)
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["book"]
