@@ -6,6 +6,7 @@ Colours are chosen to stay readable in grey-scale (line styles and markers diffe
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def _grid(n, cols):
@@ -71,6 +72,7 @@ def learning_curves(histories):
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss (nats)", title="Loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()

@@ -95,3 +95,17 @@ def test_confusion_heatmap():
     np.testing.assert_array_equal(ax.images[0].get_array(), M)
     colorbar = [a for a in fig.axes if a is not ax]
     assert len(colorbar) == 1 and colorbar[0].get_ylabel() == "number of images"
+
+
+def test_learning_curves_tick_whole_epochs_only():
+    import pandas as pd
+
+    from companion import plots
+
+    history = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [1.0, 0.5, 0.4],
+                            "train_acc": [0.5, 0.7, 0.8], "val_loss": [1.1, 0.7, 0.6],
+                            "val_acc": [0.4, 0.6, 0.7]})
+    fig = plots.learning_curves(history)
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
