@@ -118,6 +118,7 @@ class Variant:
     there, and ``compile_seconds`` records it), then ``train`` once per repeat."""
 
     key = label = ""
+    compiles = False         # True: ``prepare`` compiles, and ``compile_seconds`` says how long
     compile_seconds = 0.0
 
     def missing(self):
@@ -298,6 +299,7 @@ class TorchCompiled(TorchTwin):
     the ones timed."""
 
     key, label = "torch-compile", "torch.compile of the whole step"
+    compiles = True
 
     def describe(self):
         return torch_blas(compiled=True)
@@ -351,6 +353,7 @@ class Jax(Variant):
     and Adam's state are donated, so XLA may update them in place."""
 
     key, label = "jax", "JAX, jit of the whole step, optax Adam"
+    compiles = True
 
     def missing(self):
         try:
