@@ -86,6 +86,8 @@ def parse_args(argv=None):
     p.add_argument("--one-thread", choices=["none", "last", "all"], default="last",
                    help="the one-thread table, every variant in turns, in a child process: for "
                    "the last dataset only (default), all, or none")
+    p.add_argument("--no-default-threads", action="store_true",
+                   help="leave out the default-threads table (NumPy against the twin)")
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
                    help="variants of the one-thread table (default: all; numpy is always "
                    "first, the reference of the ratios): " + ", ".join(VARIANTS))
@@ -105,8 +107,10 @@ def parse_args(argv=None):
     if args.variants is None:
         args.variants = [k for k in VARIANTS if not (args.quick and k in QUICK_SKIPS)]
     args.variants = ["numpy"] + [k for k in VARIANTS if k in args.variants and k != "numpy"]
-    if args.write_readme and args.quick:
-        p.error("--write-readme writes the full tables; leave out --quick")
+    if args.write_readme and (args.quick or args.no_default_threads
+                              or args.one_thread == "none"):
+        p.error("--write-readme writes both full tables: leave out --quick, "
+                "--no-default-threads and --one-thread none")
     return args
 
 
@@ -399,7 +403,7 @@ def main(argv=None):
             json.dump(measure_variants(args), f)
         return
     start, load_start = time.perf_counter(), os.getloadavg()
-    rows = measure_rows(args)
+    rows = [] if args.no_default_threads else measure_rows(args)
     one = dict(rows=[], skipped={}, parity={}, first_compile={}, peak_rss=None)
     if args.one_thread != "none":
         one = one_thread_run(args, args.datasets[-1:] if args.one_thread == "last"
@@ -419,7 +423,7 @@ def main(argv=None):
            f"Load average (1 min) at start {load[0]:.2f}, at end {load[1]:.2f}; total "
            f"{time.perf_counter() - start:.0f} s", "",
            "Default threads: the companion (NumPy) against its PyTorch twin, "
-           "companion.twin.time_both", "", table(rows)]
+           "companion.twin.time_both", "", table(rows) if rows else "(left out)"]
     if one["rows"]:
         out += ["", "One thread each: every variant in turns, benchmarks/variants.py", "",
                 variants_table(one["rows"])]

@@ -47,8 +47,8 @@ def test_bench_help_names_its_options(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     for option in ("--quick", "--datasets", "--batch-sizes", "--hidden", "--epochs",
-                   "--repeats", "--one-thread", "--variants", "--native-blas", "--ghz",
-                   "--write-readme"):
+                   "--repeats", "--one-thread", "--no-default-threads", "--variants",
+                   "--native-blas", "--ghz", "--write-readme"):
         assert option in out
     for key in variants.VARIANTS:
         assert key in out
@@ -58,8 +58,9 @@ def test_quick_leaves_out_torch_compile_and_numpy_comes_first():
     assert "torch-compile" not in bench.parse_args(["--quick"]).variants
     assert bench.parse_args([]).variants == list(variants.VARIANTS)
     assert bench.parse_args(["--variants", "jax", "torch"]).variants == ["numpy", "torch", "jax"]
-    with pytest.raises(SystemExit):
-        bench.parse_args(["--quick", "--write-readme"])
+    for partial in (["--quick"], ["--no-default-threads"], ["--one-thread", "none"]):
+        with pytest.raises(SystemExit):
+            bench.parse_args([*partial, "--write-readme"])
 
 
 @pytest.fixture(scope="module")
