@@ -44,6 +44,7 @@ from variants import (
     numpy_blas,
     others_share,
     parity,
+    pin_to_one_core,
     time_variants,
     torch_blas,
 )
@@ -153,7 +154,7 @@ def measure_rows(args):
 def measure_variants(args):
     """One thread each (the child process): the float64 check, then one dict per (dataset,
     batch size, variant), all variants in turns."""
-    rows, skipped = [], {}
+    rows, skipped, cpu = [], {}, pin_to_one_core()
     for key in args.variants:
         reason = VARIANTS[key]().missing()
         if reason:
@@ -181,7 +182,7 @@ def measure_variants(args):
                 f"{k} {r['us_per_step']:.0f} us" for k, r in out.items()),
                 file=sys.stderr, flush=True)
     return dict(rows=rows, skipped=skipped, parity=checked, first_compile=first_compile,
-                peak_rss=peak_rss_mib())
+                peak_rss=peak_rss_mib(), cpu=cpu)
 
 
 def one_thread_run(args, datasets):
@@ -382,7 +383,7 @@ def readme_section(command, rows, one, args, load, others_max):
             "are means over the same runs. Default threads, the companion against its PyTorch "
             f"twin:\n\n{table(rows)}\n")
     for dataset in dict.fromkeys(r["dataset"] for r in one["rows"]):
-        text += (f"\nOne thread each, on {dataset}, every way of training in turns "
+        text += (f"\nOne thread each, on one core, on {dataset}, every way of training in turns "
                  "(`benchmarks/variants.py`); each row's library, kernels and threads are in "
                  "`benchmarks/README.md`. Compilation is not in the steps: "
                  f"{compile_times(one['rows']) or 'no compiler ran'}.\n\n"
@@ -404,7 +405,7 @@ def main(argv=None):
         return
     start, load_start = time.perf_counter(), os.getloadavg()
     rows = [] if args.no_default_threads else measure_rows(args)
-    one = dict(rows=[], skipped={}, parity={}, first_compile={}, peak_rss=None)
+    one = dict(rows=[], skipped={}, parity={}, first_compile={}, peak_rss=None, cpu=None)
     if args.one_thread != "none":
         one = one_thread_run(args, args.datasets[-1:] if args.one_thread == "last"
                              else args.datasets)
@@ -425,8 +426,10 @@ def main(argv=None):
            "Default threads: the companion (NumPy) against its PyTorch twin, "
            "companion.twin.time_both", "", table(rows) if rows else "(left out)"]
     if one["rows"]:
-        out += ["", "One thread each: every variant in turns, benchmarks/variants.py", "",
-                variants_table(one["rows"])]
+        out += ["", "One thread each, on one core: every variant in turns, "
+                "benchmarks/variants.py; the process pinned to " + (
+                    f"CPU {one['cpu']}" if one["cpu"] is not None else "no CPU (not possible "
+                    "here)"), "", variants_table(one["rows"])]
         for dataset in dict.fromkeys(r["dataset"] for r in one["rows"]):
             out += ["", pivot(one["rows"], dataset)]
         out += ["", "Compile time, not in the steps (an empty compiler cache, the compiler "

@@ -63,6 +63,22 @@ def others_share(before, after):
     return max(0.0, (busy - own) / (wall * len(os.sched_getaffinity(0))))
 
 
+def pin_to_one_core():
+    """Pin every thread of this process, and so the threads they start, to one CPU; return it
+    (None where the system cannot). XLA runs a jitted step on threads of its own even when told
+    to use one thread for its operations, and could overlap them with Python's dispatch on a
+    second core: pinned, every variant gets the same single core."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = max(os.sched_getaffinity(0))
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+        except OSError:   # a thread that has just ended
+            pass
+    return cpu
+
+
 # --- what each library computes with -------------------------------------------------------
 
 def numpy_blas():
