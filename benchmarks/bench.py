@@ -89,6 +89,9 @@ def parse_args(argv=None):
                    "the last dataset only (default), all, or none")
     p.add_argument("--no-default-threads", action="store_true",
                    help="leave out the default-threads table (NumPy against the twin)")
+    p.add_argument("--no-pin", action="store_true",
+                   help="do not pin the one-thread table's process to one core (XLA's own "
+                   "threads may then take a second one)")
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
                    help="variants of the one-thread table (default: all; numpy is always "
                    "first, the reference of the ratios): " + ", ".join(VARIANTS))
@@ -108,10 +111,10 @@ def parse_args(argv=None):
     if args.variants is None:
         args.variants = [k for k in VARIANTS if not (args.quick and k in QUICK_SKIPS)]
     args.variants = ["numpy"] + [k for k in VARIANTS if k in args.variants and k != "numpy"]
-    if args.write_readme and (args.quick or args.no_default_threads
+    if args.write_readme and (args.quick or args.no_default_threads or args.no_pin
                               or args.one_thread == "none"):
         p.error("--write-readme writes both full tables: leave out --quick, "
-                "--no-default-threads and --one-thread none")
+                "--no-default-threads, --no-pin and --one-thread none")
     return args
 
 
@@ -154,7 +157,7 @@ def measure_rows(args):
 def measure_variants(args):
     """One thread each (the child process): the float64 check, then one dict per (dataset,
     batch size, variant), all variants in turns."""
-    rows, skipped, cpu = [], {}, pin_to_one_core()
+    rows, skipped, cpu = [], {}, None if args.no_pin else pin_to_one_core()
     for key in args.variants:
         reason = VARIANTS[key]().missing()
         if reason:
@@ -196,7 +199,7 @@ def one_thread_run(args, datasets):
     cmd = [sys.executable, os.path.abspath(__file__), "--rows-json", out, "--datasets",
            *datasets, "--batch-sizes", *map(str, args.batch_sizes), "--hidden",
            str(args.hidden), "--repeats", str(args.repeats), "--seed", str(args.seed),
-           "--variants", *args.variants]
+           "--variants", *args.variants] + (["--no-pin"] if args.no_pin else [])
     if args.epochs:
         cmd += ["--epochs", str(args.epochs)]
     try:
@@ -383,7 +386,8 @@ def readme_section(command, rows, one, args, load, others_max):
             "are means over the same runs. Default threads, the companion against its PyTorch "
             f"twin:\n\n{table(rows)}\n")
     for dataset in dict.fromkeys(r["dataset"] for r in one["rows"]):
-        text += (f"\nOne thread each, on one core, on {dataset}, every way of training in turns "
+        core = "on one core" if one.get("cpu") is not None else "not pinned to a core"
+        text += (f"\nOne thread each, {core}, on {dataset}, every way of training in turns "
                  "(`benchmarks/variants.py`); each row's library, kernels and threads are in "
                  "`benchmarks/README.md`. Compilation is not in the steps: "
                  f"{compile_times(one['rows']) or 'no compiler ran'}.\n\n"
@@ -426,10 +430,12 @@ def main(argv=None):
            "Default threads: the companion (NumPy) against its PyTorch twin, "
            "companion.twin.time_both", "", table(rows) if rows else "(left out)"]
     if one["rows"]:
-        out += ["", "One thread each, on one core: every variant in turns, "
-                "benchmarks/variants.py; the process pinned to " + (
-                    f"CPU {one['cpu']}" if one["cpu"] is not None else "no CPU (not possible "
-                    "here)"), "", variants_table(one["rows"])]
+        out += ["", ("One thread each, on one core: every variant in turns, "
+                     f"benchmarks/variants.py; the process pinned to CPU {one['cpu']}")
+                if one["cpu"] is not None else ("One thread each, the process not pinned "
+                                                "to a core: every variant in turns, "
+                                                "benchmarks/variants.py"),
+                "", variants_table(one["rows"])]
         for dataset in dict.fromkeys(r["dataset"] for r in one["rows"]):
             out += ["", pivot(one["rows"], dataset)]
         out += ["", "Compile time, not in the steps (an empty compiler cache, the compiler "

@@ -316,6 +316,7 @@ class TorchCompiled(TorchTwin):
 
     key, label = "torch-compile", "torch.compile of the whole step"
     compiles = True
+    trace_autograd_ops = True   # False: Dynamo breaks the graph at torch.autograd.grad
 
     def describe(self):
         return torch_blas(compiled=True)
@@ -323,7 +324,7 @@ class TorchCompiled(TorchTwin):
     def prepare(self, params, X, y, batch_size, learning_rate):
         import torch._dynamo
         torch._dynamo.reset()
-        torch._dynamo.config.trace_autograd_ops = True
+        torch._dynamo.config.trace_autograd_ops = self.trace_autograd_ops
         self.model = model = twin.to_torch(params, "cpu")
         self.opt = opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
         weights = list(model.parameters())

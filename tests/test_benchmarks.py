@@ -47,8 +47,8 @@ def test_bench_help_names_its_options(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     for option in ("--quick", "--datasets", "--batch-sizes", "--hidden", "--epochs",
-                   "--repeats", "--one-thread", "--no-default-threads", "--variants",
-                   "--native-blas", "--ghz", "--write-readme"):
+                   "--repeats", "--one-thread", "--no-default-threads", "--no-pin",
+                   "--variants", "--native-blas", "--ghz", "--write-readme"):
         assert option in out
     for key in variants.VARIANTS:
         assert key in out
@@ -58,7 +58,8 @@ def test_quick_leaves_out_torch_compile_and_numpy_comes_first():
     assert "torch-compile" not in bench.parse_args(["--quick"]).variants
     assert bench.parse_args([]).variants == list(variants.VARIANTS)
     assert bench.parse_args(["--variants", "jax", "torch"]).variants == ["numpy", "torch", "jax"]
-    for partial in (["--quick"], ["--no-default-threads"], ["--one-thread", "none"]):
+    for partial in (["--quick"], ["--no-default-threads"], ["--no-pin"],
+                    ["--one-thread", "none"]):
         with pytest.raises(SystemExit):
             bench.parse_args([*partial, "--write-readme"])
 
@@ -242,10 +243,11 @@ def test_readme_section_names_command_machine_kernels_and_both_tables():
            for k, us, c in (("numpy", 160, 0), ("torch-compile", 265, 31.5), ("jax", 109, 0.8))]
     args = bench.parse_args([])
     text = bench.readme_section("python benchmarks/bench.py --native-blas", [a],
-                                dict(rows=one), args, (0.5, 0.7), 0.01)
+                                dict(rows=one, cpu=1), args, (0.5, 0.7), 0.01)
     assert text.startswith("```bash\npython benchmarks/bench.py --native-blas\n```\n")
     assert "Machine" not in text and bench.machine() in text
     assert bench.table([a]) in text
+    assert "One thread each, on one core, on fashion-mnist" in text
     assert "| torch.compile of the whole step | 265 (1.66) |" in text
     assert "| JAX, jit of the whole step, optax Adam | 109 (0.68) |" in text
     assert "torch.compile 31.5 s at batch 32; JAX jit 0.8 s at batch 32" in text
