@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -376,22 +377,28 @@ def write_section(path, text):
                     + rest.split(END, 1)[1])
 
 
+def fill(text):
+    """A paragraph wrapped at the repository's line length (99), words and `code` unbroken."""
+    return textwrap.fill(text, width=99, break_long_words=False, break_on_hyphens=False)
+
+
 def readme_section(command, rows, one, args, load, others_max):
     """The README's part: command, machine and kernels, both tables."""
-    text = (f"```bash\n{command}\n```\n\n"
-            f"Printed by that command (load average {load[0]:.2f} at the start, {load[1]:.2f} "
-            f"at the end; other processes took at most {others_max:.0%} of the CPU during any "
-            f"row): {machine()}. {blas_environment()}. Seconds per epoch are medians over "
-            f"{args.repeats} training runs of each library, taken in turns; test accuracies "
-            "are means over the same runs. Default threads, the companion against its PyTorch "
-            f"twin:\n\n{table(rows)}\n")
+    intro = fill(
+        f"Printed by that command (load average {load[0]:.2f} at the start, {load[1]:.2f} at "
+        f"the end; other processes took at most {others_max:.0%} of the CPU during any row): "
+        f"{machine()}. {blas_environment()}. Seconds per epoch are medians over "
+        f"{args.repeats} training runs of each library, taken in turns; test accuracies are "
+        "means over the same runs. Default threads, the companion against its PyTorch twin:")
+    text = f"```bash\n{command}\n```\n\n{intro}\n\n{table(rows)}\n"
+    core = "on one core" if one.get("cpu") is not None else "not pinned to a core"
     for dataset in dict.fromkeys(r["dataset"] for r in one["rows"]):
-        core = "on one core" if one.get("cpu") is not None else "not pinned to a core"
-        text += (f"\nOne thread each, {core}, on {dataset}, every way of training in turns "
-                 "(`benchmarks/variants.py`); each row's library, kernels and threads are in "
-                 "`benchmarks/README.md`. Compilation is not in the steps: "
-                 f"{compile_times(one['rows']) or 'no compiler ran'}.\n\n"
-                 f"{pivot(one['rows'], dataset)}\n")
+        intro = fill(
+            f"One thread each, {core}, on {dataset}, every way of training in turns "
+            "(`benchmarks/variants.py`); each row's library, kernels and threads are in "
+            "`benchmarks/README.md`. Compilation is not in the steps: "
+            f"{compile_times(one['rows']) or 'no compiler ran'}.")
+        text += f"\n{intro}\n\n{pivot(one['rows'], dataset)}\n"
     return text
 
 

@@ -60,7 +60,7 @@ def cpu_counters():
 def others_share(before, after):
     """Share of the machine's CPU time used by other processes between two ``cpu_counters``."""
     busy, own, wall = (b - a for a, b in zip(before, after))
-    return max(0.0, (busy - own) / (wall * len(os.sched_getaffinity(0))))
+    return max(0.0, (busy - own) / (wall * os.cpu_count()))   # all CPUs, as /proc/stat
 
 
 def pin_to_one_core():
