@@ -15,7 +15,7 @@ compile time apart. A float64 check first shows that all of them compute the sam
 Every row names the library that does the arithmetic, its kernels and its threads. Below come
 the machine, the float32 peak assumed and the peak resident memory.
 
-    python benchmarks/bench.py --native-blas  # the full tables (about 6 minutes on 2 idle cores)
+    python benchmarks/bench.py --native-blas  # the full tables (about 7 minutes on 2 idle cores)
     python benchmarks/bench.py --quick        # a smoke run on the embedded sample (seconds)
 
 ``--native-blas`` unsets OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for the run, so that OpenBLAS
