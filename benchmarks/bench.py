@@ -466,7 +466,7 @@ def main(argv=None):
         "others' CPU: the share of the machine's CPU time that other processes used while the "
         "row ran; above a few % they compete for the cores, and multi-threaded timings suffer "
         "most. cores used: this process's CPU time / wall time while the variant ran (training "
-        "and its evaluations): 1.00 is one busy thread.",
+        "and its evaluations): 1.00 is one core kept busy.",
         f"Seconds per epoch: median over {args.repeats} training runs x the epochs of each, "
         "training steps only; the variants take turns (forward order, then reversed). Test "
         f"accuracy: mean over the {args.repeats} runs (run r shuffles with seed {args.seed} + "
