@@ -4,8 +4,8 @@ BLAS threads. The network multiplies small matrices thousands of times; on a sma
 multi-threaded BLAS spends more time handing out work than doing it (ten times slower here when
 the machine is busy), and the thread count changes the order of float additions, hence the last
 bits of results. So tests and notebook kernels (which inherit the environment) run BLAS and
-PyTorch on one thread, unless the environment says otherwise. This must happen before NumPy is
-imported.
+PyTorch on one thread, unless the environment says otherwise, as the build does
+(tools/one_thread.py). This must happen before NumPy is imported.
 
 nbval (strict mode) compares every chapter's stored text outputs with a fresh run, except
 outputs that change from run to run by nature:
@@ -16,10 +16,13 @@ outputs that change from run to run by nature:
   (timings among them); the book shows them, and the cells that compute them still run.
 """
 
-import os
+import sys
+from pathlib import Path
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+import one_thread  # noqa: E402
+
+one_thread.pin()
 
 SKIP = (
     "stderr",

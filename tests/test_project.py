@@ -53,3 +53,21 @@ def test_virtual_environments_in_the_checkout_are_neither_built_nor_copied(tmp_p
         (tmp_path / "src" / name / "page.md").write_text("# a page\n")
     shutil.copytree(tmp_path / "src", tmp_path / "copy", ignore=student_edition.SKIP)
     assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["book"]
+
+
+def test_the_build_runs_the_chapters_on_one_thread_like_nbval(monkeypatch):
+    import os
+    import sys
+
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["sphinx"]["local_extensions"] == {"one_thread": "tools/"}
+    sys.path.insert(0, str(ROOT / "tools"))
+    import one_thread
+
+    for var in one_thread.THREAD_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "4")  # what the environment sets is kept
+    assert one_thread.setup(None)["parallel_read_safe"]
+    assert [os.environ[v] for v in one_thread.THREAD_VARIABLES] == ["1", "1", "4"]

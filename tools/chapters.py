@@ -16,7 +16,6 @@ the website, that a statement of the prose holds for the numbers the chapter com
 
 import argparse
 import ast
-import os
 import re
 import sys
 import time
@@ -24,11 +23,13 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import one_thread  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 HIDDEN = "remove-cell"
 DATASET_LINE = re.compile(r'^DATASET = "[^"]*"', re.M)
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def chapters():
@@ -73,8 +74,7 @@ def execute(path, out=None, dataset=None, timeout=600):
     place) and return it. Raises nbclient's CellExecutionError if a cell raises."""
     from nbclient import NotebookClient
 
-    for var in THREAD_VARIABLES:
-        os.environ.setdefault(var, "1")
+    one_thread.pin()
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("jupytext", None)  # left by jupytext when a chapter was edited as text
     if dataset is not None:
