@@ -71,6 +71,14 @@ def test_deploy_builds_and_tests_with_exactly_the_readme_commands():
     assert step_using(build, "actions/upload-pages-artifact")["with"]["path"] == "_build/html"
 
 
+@pytest.mark.parametrize("path", [DEPLOY, LINKCHECK], ids=lambda p: p.name)
+def test_installs_take_the_cpu_only_torch_as_binder_does(path):
+    job = next(iter(load(path)["jobs"].values()))
+    binder = (ROOT / "binder" / "requirements.txt").read_text()
+    index = job["env"]["PIP_EXTRA_INDEX_URL"]
+    assert f"--extra-index-url {index}\n" in binder
+
+
 def test_deploy_publishes_in_its_own_job_with_the_pages_permissions():
     workflow = load(DEPLOY)
     assert workflow["permissions"] == {}, "no permission unless a job asks for it"
