@@ -11,10 +11,19 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-import torch
 from threadpoolctl import threadpool_limits
-from torch import nn
 from tqdm.auto import tqdm
+
+try:
+    import torch
+    from torch import nn
+except ModuleNotFoundError as error:
+    if error.name != "torch":
+        raise
+    raise ModuleNotFoundError(
+        "companion.twin needs PyTorch, which is not installed here. Install it with the "
+        'companion: pip install "companion[torch]" (or pip install torch; on Colab it is '
+        "already there).", name="torch") from error
 
 from companion.train import check_training_inputs, epoch_orders, evaluate, train
 

@@ -62,7 +62,7 @@ def test_the_build_runs_the_chapters_on_one_thread_like_nbval(monkeypatch):
     import yaml
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert config["sphinx"]["local_extensions"] == {"one_thread": "tools/"}
+    assert config["sphinx"]["local_extensions"]["one_thread"] == "tools/"
     sys.path.insert(0, str(ROOT / "tools"))
     import one_thread
 

@@ -1,13 +1,19 @@
 """The website as a reader sees it: every page of the built book opened in headless Chromium.
 
 Run after ``jupyter-book build .``: each page of ``_toc.yml`` (and the landing page) is served
-from ``_build/html`` on 127.0.0.1, opened once as a first-time visitor, checked (title, math,
-figures and their alt text, launch and download buttons, internal links, console) and
-photographed at desktop (1280 px) and phone (390 px) widths into ``_build/screenshots/``.
+from ``_build/html`` on 127.0.0.1 and opened once as a first-time visitor whose system prefers a
+light theme; then the system's setting turns dark, as many do at dusk, and the page follows.
+In each mode the page is checked (title, math, figures and their alt text, launch and download
+buttons, internal links, console, the companion's version in the footer, the theme, figures on
+a white background), audited for accessibility by axe-core (no serious or critical violation;
+every finding is written to ``_build/screenshots/axe.json``) and photographed at desktop
+(1280 px) and phone (390 px) widths into ``_build/screenshots/`` (``NAME-WIDTH.png`` light,
+``NAME-WIDTH-dark.png`` dark). A first visit in each mode is checked on the landing page.
 
 The test is offline: the MathJax that the pages load from cdn.jsdelivr.net is served from the
-copy in the ``django-static-mathjax`` package, and any other request that leaves 127.0.0.1 is
-refused and reported as a failure. Without a built site, Chromium or Playwright the tests are
+copy in the ``django-static-mathjax`` package, axe-core is the copy bundled by the
+``axe-playwright-python`` package, and any other request that leaves 127.0.0.1 is refused and
+reported as a failure. Without a built site, Chromium or Playwright the tests are
 skipped, except under CI (``CI=true``), where that is a failure.
 """
 
@@ -27,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from test_book import CONFIG, REPO_URL, toc_files
+from test_publish import companion_version
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -34,6 +41,9 @@ SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+MODES = ("light", "dark")  # the reader's system setting (prefers-color-scheme)
+# axe-core's impact levels that fail the test (the others, moderate and minor, are reported).
+FAILING_IMPACTS = ("serious", "critical")
 
 OWNER_REPO = urlsplit(REPO_URL).path.strip("/")
 BRANCH = CONFIG["repository"]["branch"]
@@ -61,6 +71,8 @@ def missing():
         return "Playwright for Python is missing (pip install -r requirements.txt)"
     if mathjax_dir() is None:
         return "no local MathJax (pip install -r requirements.txt: django-static-mathjax)"
+    if importlib.util.find_spec("axe_playwright_python") is None:
+        return "no axe-core (pip install -r requirements.txt: axe-playwright-python)"
     return None
 
 
@@ -89,15 +101,18 @@ class Visit:
 
     url: str = ""
     title: str = ""
+    mode: str = "light"  # the reader's preferred color scheme
+    theme: str = ""  # the theme the page chose: <html data-theme>
     facts: dict = field(default_factory=dict)  # gathered in the page by COLLECT
     console_errors: list = field(default_factory=list)
     external_requests: list = field(default_factory=list)
     failed_local: list = field(default_factory=list)
     phone_overflow_px: int = 0
     screenshots: list = field(default_factory=list)
+    axe_violations: list = field(default_factory=list)  # axe-core's, in short form
 
     def __repr__(self):
-        return f"Visit({self.url})"
+        return f"Visit({self.url}, {self.mode})"
 
 
 # Runs in the page once MathJax is done: everything the tests check, as plain data.
@@ -127,6 +142,12 @@ COLLECT = r"""() => {
       inArticle: article.contains(i),
       caption: (i.closest("figure")?.querySelector("figcaption")?.innerText || "").trim(),
     })),
+    figureBackgrounds: [...article.querySelectorAll("img")].map(i => {
+      const style = getComputedStyle(i);
+      return {src: i.getAttribute("src"), background: style.backgroundColor,
+              filter: style.filter};
+    }),
+    footerVersion: document.querySelector(".companion-version .version")?.innerText || "",
     launch: [...document.querySelectorAll(".dropdown-launch-buttons a")].map(a => a.href),
     download: [...document.querySelectorAll(".btn-download-source-button")]
                 .map(a => a.href),
@@ -147,6 +168,7 @@ class Site:
     def __init__(self, browser, base):
         self.browser, self.base, self.mathjax = browser, base, mathjax_dir()
         self.visits = {}
+        self.current = None  # the Visit that the page's events are recorded in
 
     def _route(self, route, visit):
         url = route.request.url
@@ -158,24 +180,29 @@ class Site:
         visit.external_requests.append(url)
         return route.abort()
 
-    def open(self, path, visit):
-        """A fresh context (empty storage, as a first visit) with the page loaded at `path`."""
+    def open(self, path, visit, mode="light"):
+        """A fresh context (empty storage, as a first visit) with the page loaded at `path`,
+        for a reader whose system prefers the light or the dark `mode`."""
         context = self.browser.new_context(viewport=dict(zip(("width", "height"),
-                                                              WIDTHS["desktop"])))
-        context.route("**/*", lambda route: self._route(route, visit))
+                                                              WIDTHS["desktop"])),
+                                           color_scheme=mode)
+        self.current = visit
+        context.route("**/*", lambda route: self._route(route, self.current))
         page = context.new_page()
         page.set_default_timeout(30_000)
-        page.on("console", lambda m: m.type == "error" and visit.console_errors.append(m.text))
-        page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
+        page.on("console", lambda m: m.type == "error"
+                and self.current.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.current.console_errors.append(f"uncaught: {e}"))
         page.on("response", lambda r: r.url.startswith(self.base) and r.status >= 400
-                and visit.failed_local.append(f"{r.status} {r.url}"))
+                and self.current.failed_local.append(f"{r.status} {r.url}"))
         page.on("requestfailed", lambda r: r.url.startswith(self.base)
-                and visit.failed_local.append(f"{r.failure} {r.url}"))
+                and self.current.failed_local.append(f"{r.failure} {r.url}"))
         page.goto(self.base + path, wait_until="load")
         return context, page
 
-    def visit(self, name):
-        """The page book/<name>.html, visited once; a visit that failed fails every test."""
+    def visit(self, name, mode="light"):
+        """The page book/<name>.html as seen in `mode`; the page is visited once for both
+        modes, and a visit that failed fails every test."""
         if name not in self.visits:
             try:
                 self.visits[name] = self._visit(name)
@@ -184,28 +211,108 @@ class Site:
                 raise
         if isinstance(self.visits[name], Exception):
             pytest.fail(f"the visit of {name} failed: {self.visits[name]}", pytrace=False)
-        return self.visits[name]
+        return self.visits[name][mode]
 
     def _visit(self, name):
-        visit = Visit()
-        context, page = self.open(f"book/{name}.html", visit)
+        visits = {mode: Visit(mode=mode) for mode in MODES}
+        context, page = self.open(f"book/{name}.html", visits[MODES[0]], MODES[0])
         try:
             page.evaluate("async () => { await window.MathJax?.startup?.promise; }")
             page.wait_for_function("[...document.images].every(i => i.complete)")
-            visit.url, visit.title = page.url, page.title()
-            visit.facts = page.evaluate(COLLECT)
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            for width_name, (width, height) in WIDTHS.items():
-                page.set_viewport_size({"width": width, "height": height})
-                page.wait_for_timeout(200)  # let the layout settle
-                shot = SHOTS / f"{name}-{width_name}.png"
-                page.screenshot(path=shot, full_page=True)
-                visit.screenshots.append(shot)
-            visit.phone_overflow_px = page.evaluate(
-                "document.documentElement.scrollWidth - window.innerWidth")
+            for mode, visit in visits.items():
+                if mode != MODES[0]:
+                    self.current = visit
+                    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["desktop"])))
+                    page.emulate_media(color_scheme=mode)
+                    follows = f"document.documentElement.dataset.theme === '{mode}'"
+                    try:
+                        page.wait_for_function(follows, timeout=5_000)
+                    except Exception:
+                        pass  # the page did not follow: test_each_page_follows... says so
+                self._look(name, page, visit)
         finally:
             context.close()
-        return visit
+        return visits
+
+    def _look(self, name, page, visit):
+        """Check, audit and photograph the page as it is now, into `visit`."""
+        visit.url, visit.title = page.url, page.title()
+        visit.theme = page.evaluate("document.documentElement.dataset.theme")
+        visit.facts = page.evaluate(COLLECT)
+        visit.axe_violations = audit(page)
+        record_audit(name, visit.mode, visit.axe_violations)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        suffix = "" if visit.mode == "light" else f"-{visit.mode}"
+        for width_name, (width, height) in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(200)  # let the layout settle
+            shot = SHOTS / f"{name}-{width_name}{suffix}.png"
+            page.screenshot(path=shot, full_page=True)
+            visit.screenshots.append(shot)
+        visit.phone_overflow_px = page.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth")
+
+
+# Code blocks hold about a thousand highlighted tokens a chapter, and axe's color-contrast rule
+# spends most of its time on them, though they share a few colours. So that rule checks the
+# page without its code blocks, plus one element of each (colour, font, background) found in
+# them; every other rule checks the whole page.
+MARK_CODE_SAMPLES = r"""() => {
+  const key = e => {
+    const s = getComputedStyle(e);
+    return [s.color, s.fontSize, s.fontWeight,
+            getComputedStyle(e.closest("pre")).backgroundColor].join("|");
+  };
+  document.querySelectorAll("[data-axe-sample]")
+    .forEach(e => e.removeAttribute("data-axe-sample"));
+  const chosen = new Map();
+  for (const pre of document.querySelectorAll("div.highlight pre")) {
+    const k = key(pre), size = pre.getElementsByTagName("*").length;
+    if (!chosen.has(k) || chosen.get(k).size > size) chosen.set(k, {element: pre, size});
+  }
+  for (const span of document.querySelectorAll("div.highlight pre span")) {
+    const k = key(span);
+    if (!chosen.has(k)) chosen.set(k, {element: span, size: 0});
+  }
+  chosen.forEach(({element}) => element.setAttribute("data-axe-sample", ""));
+  return chosen.size;
+}"""
+AXE_RUNS = [
+    ("document", {"rules": {"color-contrast": {"enabled": False}}}),
+    ({"include": [["html"], ["[data-axe-sample]"]], "exclude": [["div.highlight"]]},
+     {"runOnly": ["color-contrast"]}),
+]
+
+
+def audit(page):
+    """axe-core's violations on the page as loaded, in short form: rule, impact, what it
+    means, and the elements (CSS selector and start of their HTML)."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    page.evaluate(MARK_CODE_SAMPLES)
+    violations = []
+    for context, options in AXE_RUNS:
+        # preload: false, or axe fetches the stylesheets' @imports from wrong addresses
+        options = {**options, "resultTypes": ["violations"], "preload": False}
+        context = page.evaluate_handle("document") if context == "document" else context
+        violations += page.evaluate("([context, options]) => axe.run(context, options)",
+                                    [context, options])["violations"]
+    return [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
+             "elements": [(" ".join(map(str, n["target"])), n["html"][:160])
+                          for n in v["nodes"]]}
+            for v in violations]
+
+
+AUDITS = {}
+
+
+def record_audit(name, mode, violations):
+    """Every finding of axe, moderate and minor ones included, in _build/screenshots/axe.json."""
+    AUDITS[f"{name} ({mode})"] = violations
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "axe.json").write_text(json.dumps(AUDITS, indent=1))
 
 
 @pytest.fixture(scope="module")
@@ -335,16 +442,94 @@ def known_sphinx_bug(message):
             and message == "uncaught: Identifier 'THEBE_JS_URL' has already been declared")
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", PAGES)
-def test_no_console_errors_and_no_external_resources(site, name):
-    visit = site.visit(name)
+def test_no_console_errors_and_no_external_resources(site, name, mode):
+    visit = site.visit(name, mode)
     assert not visit.external_requests, "the page needs resources from outside the site"
     errors = [m for m in visit.console_errors if not known_sphinx_bug(m)]
     assert not errors, "errors in the browser's console"
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", PAGES)
-def test_screenshots_and_no_sideways_scrolling_on_a_phone(site, name):
-    visit = site.visit(name)
+def test_screenshots_and_no_sideways_scrolling_on_a_phone(site, name, mode):
+    visit = site.visit(name, mode)
+    assert len(visit.screenshots) == len(WIDTHS)
     assert all(shot.stat().st_size > 0 for shot in visit.screenshots)
     assert visit.phone_overflow_px <= 0, "the page is wider than a phone's screen"
+
+
+# --- Accessibility, dark mode, version ---------------------------------------------------------
+
+
+def failing(violations):
+    return [v for v in violations if v["impact"] in FAILING_IMPACTS]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_no_serious_or_critical_violation(site, name, mode):
+    found = failing(site.visit(name, mode).axe_violations)
+    assert not found, "accessibility violations (axe-core):\n" + json.dumps(found, indent=1)
+
+
+BAD_PAGE = """<!doctype html><html lang="en"><head><title>Bad</title></head><body><main>
+<h1>A page with the usual mistakes</h1>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<button><svg width="10" height="10"></svg></button>
+<p style="color: #aaa; background: #fff">Light grey text on white.</p>
+<div class="highlight"><pre style="color: #000; background: #fff">x = 1<span>  # fine</span>
+<span>y = 2</span><span style="color: #ccc">  # pale comment</span></pre></div>
+</main></body></html>"""
+
+
+def test_the_audit_catches_missing_alt_text_unnamed_buttons_and_low_contrast(site):
+    """The audit is real: on a page with the usual mistakes it fails, code blocks included."""
+    context = site.browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(BAD_PAGE)
+        found = {v["rule"]: v for v in audit(page)}
+    finally:
+        context.close()
+    assert found["image-alt"]["impact"] == "critical"
+    assert found["button-name"]["impact"] == "critical"
+    assert found["color-contrast"]["impact"] == "serious"
+    low = [html for _, html in found["color-contrast"]["elements"]]
+    assert len(low) == 2 and "Light grey" in low[0] and "pale comment" in low[1]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_first_visit_gets_the_theme_the_system_prefers(site, mode):
+    visit = Visit()
+    context, page = site.open("index.html", visit, mode)
+    try:
+        page.wait_for_url("**/book/intro.html")
+        theme = page.evaluate("document.documentElement.dataset.theme")
+    finally:
+        context.close()
+    assert theme == mode
+    assert not [m for m in visit.console_errors if not known_sphinx_bug(m)]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_each_page_follows_the_systems_theme(site, name):
+    assert [site.visit(name, mode).theme for mode in MODES] == list(MODES)
+
+
+WHITE = "rgb(255, 255, 255)"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_figures_keep_a_white_background_in_dark_mode(site, name):
+    """The figures are drawn for a white page: in dark mode each image of the article keeps a
+    white background, undimmed (the theme's default would grey it with a filter)."""
+    images = site.visit(name, "dark").facts["figureBackgrounds"]
+    wrong = [i for i in images if i["background"] != WHITE or i["filter"] != "none"]
+    assert not wrong, "figures that are not on white in dark mode"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_footer_shows_the_companion_version(site, name):
+    assert site.visit(name).facts["footerVersion"] == companion_version()
