@@ -86,9 +86,9 @@ def test_renderer_writes_values_links_captions_and_exercises(small_book):
     text = markdown(nb)
     assert "It gets 93.5% right; digit **4**." in text
     assert f"See [References]({SITE}book/references.html)" in text
-    assert f"[Figure 1]({SITE}book/07_training.html#fig-c)" in text
-    assert '<a id="fig-c"></a>' in text and "**Figure 1.** The curve, 0.93." in text
-    assert "### Exercise: Predict: the loss" in text
+    assert f"[Fig. 1]({SITE}book/07_training.html#fig-c)" in text
+    assert '<a id="fig-c"></a>' in text and "**Fig. 1.** The curve, 0.93." in text
+    assert "### Exercise 1 (Predict: the loss)" in text
     assert f"Because [Predict: the loss]({SITE}book/07_training.html#ex-loss)." in text
     assert "> **Note**\n>\n> A note." in text
     assert reader.myst_left(nb) == []
@@ -109,7 +109,7 @@ def test_renderer_folds_solutions_and_answers_and_drops_hidden_cells(small_book)
 
 def test_student_form_has_no_solutions_and_no_answers(small_book):
     text = markdown(render_small(small_book, solutions=False, answers=False))
-    assert "### Exercise: Predict: the loss" in text
+    assert "### Exercise 1 (Predict: the loss)" in text
     assert "Solution" not in text and "It is *small*" not in text
     assert "Answer" not in text and "Because" not in text
 
@@ -154,7 +154,7 @@ def test_reader_chapter_has_no_myst_and_every_value_and_caption(rendered, path):
     for key, fmt in ROLES.findall(markdown(source)):
         assert format_plain_text(values[key], fmt) in text, key
     figures = markdown(source).count("{glue:figure}")
-    assert len(re.findall(r"\*\*Figure \d+\.\*\*", text)) == figures
+    assert len(re.findall(r"\*\*Fig\. \d+\.\*\*", text)) == figures
     shown = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
                 for o in c.outputs)
     assert shown >= figures
@@ -249,3 +249,16 @@ def test_reader_notebook_runs_in_a_colab_like_environment(executed_in_colab, pat
     for cell in nb.cells:
         if cell.cell_type == "code" and "checks.check_" in cell.source:
             assert "NOT YET" in json.dumps(cell.outputs), cell.source
+
+
+HTML = ROOT / "_build" / "html"
+
+
+@pytest.mark.skipif(not (HTML / "index.html").exists(), reason="needs the built website")
+def test_figure_and_exercise_numbers_are_the_websites():
+    book = reader.Book()
+    for label, (doc, _) in book.labels.items():
+        page = (HTML / "book" / f"{doc}.html").read_text()
+        anchor = page.index(f'id="{label}"')
+        number = book.numbers[label]
+        assert re.search(rf"{re.escape(number)}\b", page[anchor:anchor + 3000]), (label, number)

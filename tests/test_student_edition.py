@@ -58,7 +58,7 @@ def test_student_notebook_has_no_solution_no_answer_and_no_telling_output(
         student_notebooks, path):
     student = nbformat.read(student_notebooks / path.name, as_version=4)
     text = "\n".join(c.source for c in student.cells)
-    assert "### Exercise" in text and "{exercise}" not in text, "rendered, not MyST"
+    assert "### Exercise " in text and "{exercise}" not in text, "rendered, not MyST"
     assert "<summary>Solution</summary>" not in text
     assert "<summary>Answer</summary>" not in text
     for cell in solution_cells(path):

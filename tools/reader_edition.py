@@ -56,6 +56,18 @@ def site_url(config=None):
     return f"https://{owner}.github.io/{name}/"
 
 
+def toc_order(book, texts):
+    """The pages of ``book`` in the order of the table of contents beside it (_toc.yml), else
+    in the order of their names."""
+    toc_path = book.parent / "_toc.yml"
+    if not toc_path.exists():
+        return sorted(texts)
+    toc = yaml.safe_load(toc_path.read_text())
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", [])
+                             for c in part["chapters"]]
+    return [Path(f).stem for f in files if Path(f).stem in texts]
+
+
 def tags(cell):
     return cell.get("metadata", {}).get("tags", [])
 
@@ -65,11 +77,14 @@ def source(cell):
 
 
 class Book:
-    """What the links need: each page's title, and every exercise and figure label."""
+    """What the links need: each page's title, and every exercise and figure label with its
+    number. Like the website, figures and exercises are numbered through the whole book, in the
+    order of _toc.yml ("Fig. 11", "Exercise 4")."""
 
     def __init__(self, book=BOOK, site=None):
         self.site = site or site_url()
-        self.titles, self.labels = {}, {}
+        self.titles, self.labels, self.numbers = {}, {}, {}
+        texts = {}
         for path in sorted(book.glob("*.ipynb")) + sorted(book.glob("*.md")):
             if path.suffix == ".ipynb":
                 nb = nbformat.read(path, as_version=4)
@@ -78,16 +93,20 @@ class Book:
                 text = path.read_text()
             heading = re.search(r"^# (.+)$", text, re.M)
             self.titles[path.stem] = heading.group(1).strip() if heading else path.stem
-            figures = 0
+            texts[path.stem] = text
+        counts = {"exercise": 0, "glue:figure": 0}
+        for doc in toc_order(book, texts):
             for block in re.finditer(r"^[ \t]*`{3,}\{(exercise|glue:figure)\}[ \t]*(.*)\n"
-                                     r"((?:[ \t]*:[\w-]+:.*\n)*)", text, re.M):
+                                     r"((?:[ \t]*:[\w-]+:.*\n)*)", texts[doc], re.M):
+                kind, arg = block.group(1), block.group(2).strip()
                 options = dict(re.findall(r":([\w-]+):[ \t]*(.*)", block.group(3)))
-                if block.group(1) == "exercise" and "label" in options:
-                    self.labels[options["label"]] = (path.stem, block.group(2).strip())
-                elif block.group(1) == "glue:figure":
-                    figures += 1
-                    if "name" in options:
-                        self.labels[options["name"]] = (path.stem, f"Figure {figures}")
+                counts[kind] += 1
+                label = options.get("label" if kind == "exercise" else "name")
+                number = (f"Exercise {counts[kind]}" if kind == "exercise"
+                          else f"Fig. {counts[kind]}")
+                if label:
+                    self.labels[label] = (doc, arg if kind == "exercise" else number)
+                    self.numbers[label] = number
 
     def page(self, doc):
         return f"{self.site}book/{doc}.html"
@@ -153,11 +172,12 @@ class Renderer:
     def directive(self, name, arg, options, body):
         if name == "glue:figure":
             anchor = f'<a id="{options["name"]}"></a>' if "name" in options else ""
-            label = self.book.labels.get(options.get("name"), (None, "Figure"))[1]
-            return f"{anchor}\n\n**{label}.** {body}".strip()
+            number = self.book.numbers.get(options.get("name"), "Figure")
+            return f"{anchor}\n\n**{number}.** {body}".strip()
         if name == "exercise":
             anchor = f'<a id="{options["label"]}"></a>\n\n' if "label" in options else ""
-            return f"{anchor}### Exercise: {arg}\n\n{body}"
+            number = self.book.numbers.get(options.get("label"), "Exercise")
+            return f"{anchor}### {number} ({arg})\n\n{body}"
         if name == "admonition" or name in ("note", "tip", "warning", "important"):
             title = arg or name.capitalize()
             if "dropdown" in options.get("class", ""):
