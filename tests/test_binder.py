@@ -196,7 +196,8 @@ print(json.dumps({"pip_calls": PIP_CALLS, "companion": companion.__file__}))
 """
 
 # What Colab already has, among the companion's dependencies (torch aside: see below).
-COLAB_LIKE = ["pip", "numpy", "pandas", "matplotlib", "tqdm", "pooch"]
+# (threadpoolctl comes with Colab's scikit-learn.)
+COLAB_LIKE = ["pip", "numpy", "pandas", "matplotlib", "tqdm", "pooch", "threadpoolctl"]
 
 
 def copy_distributions(names, site_packages):
@@ -282,3 +283,22 @@ def test_install_cell_does_nothing_where_the_companion_is_installed(tmp_path):
     result = run_cells(sys.executable, write_cells(tmp_path / "cells", list(VARIANTS)),
                        cwd=tmp_path)
     assert result["pip_calls"] == []
+
+
+def test_install_cell_that_cannot_install_says_what_to_do(tmp_path):
+    """A wrong address or no network: pip fails, and the learner gets one short error that
+    says what to check, not two chained tracebacks."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    site_packages = next(venv.glob("lib/python3*/site-packages"))
+    copy_distributions(["pip"], site_packages)
+    [cell] = write_cells(tmp_path / "cell", [next(iter(VARIANTS))],
+                         url=(tmp_path / "no-such-checkout").as_uri())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([venv / "bin" / "python", "-I", "-c", RUNNER, cell], cwd=tmp_path,
+                         env=env, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "ImportError: The companion package could not be installed" in run.stderr
+    assert "check the" in run.stderr.lower() and "pip install" in run.stderr
+    assert "During handling of the above exception" not in run.stderr
+    assert run.stderr.count("Traceback") == 1
