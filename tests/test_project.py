@@ -14,7 +14,9 @@ def readme_commands():
 
 def test_ci_runs_exactly_the_readme_commands():
     commands = readme_commands()
-    assert len(commands) == 2
+    assert len(commands) == 3  # command 1 in two parts (system packages, Python), command 2
+    assert commands[1].startswith("python3 -m venv .venv && . .venv/bin/activate && ")
+    assert commands[2].startswith(". .venv/bin/activate && ")
     ci = [line for line in (ROOT / ".ci/run").read_text().splitlines()
           if line and not line.startswith(("#", "set ", "cd ", "export "))]
     assert ci == commands
