@@ -46,7 +46,8 @@ MODES = ("light", "dark")  # the reader's system setting (prefers-color-scheme)
 FAILING_IMPACTS = ("serious", "critical")
 
 OWNER_REPO = urlsplit(REPO_URL).path.strip("/")
-BRANCH = CONFIG["repository"]["branch"]
+# The launch buttons open the reader edition, on the branch the deploy workflow writes.
+BRANCH = CONFIG["sphinx"]["config"]["html_theme_options"]["repository_branch"]
 PAGES = [f.removeprefix("book/") for f in toc_files()]
 MATHJAX_CDN = re.compile(r"https://cdn\.jsdelivr\.net/npm/mathjax@3[^/]*/es5/([^?#]+)")
 

@@ -64,11 +64,30 @@ def test_deploy_runs_on_pushes_to_main():
 
 def test_deploy_builds_and_tests_with_exactly_the_readme_commands():
     build = load(DEPLOY)["jobs"]["build"]
-    assert run_lines(build) == readme_commands()
+    assert run_lines(build)[:3] == readme_commands()
     assert build["container"]["image"].startswith("python:3.11-"), "README: Debian, Python 3.11"
     assert "actions/checkout" in uses(build)
-    assert uses(build)[-1] == "actions/upload-pages-artifact", "upload after the tests pass"
+    assert uses(build)[1] == "actions/upload-pages-artifact", "upload after the tests pass"
     assert step_using(build, "actions/upload-pages-artifact")["with"]["path"] == "_build/html"
+
+
+def test_deploy_writes_the_reader_edition_to_the_branch_the_launch_buttons_open():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    branch = config["sphinx"]["config"]["html_theme_options"]["repository_branch"]
+    assert branch != config["repository"]["branch"], "the reader edition is not the source"
+    jobs = load(DEPLOY)["jobs"]
+    build, reader = jobs["build"], jobs["reader"]
+    render = run_lines(build)[3]
+    assert "python tools/reader_edition.py --out _build/reader" in render
+    upload = step_using(build, "actions/upload-artifact")["with"]
+    download = step_using(reader, "actions/download-artifact")["with"]
+    assert upload["name"] == download["name"] and upload["path"] == "_build/reader/book"
+    assert reader["needs"] == "build", "only a build whose tests passed is published"
+    assert reader["permissions"] == {"contents": "write"}
+    assert reader["env"]["BRANCH"] == branch
+    script = run_lines(reader)[0]
+    assert 'git checkout -B "$BRANCH"' in script and "cp _build/reader/*.ipynb book/" in script
+    assert script.endswith('git push --force origin "$BRANCH"')
 
 
 @pytest.mark.parametrize("path", [DEPLOY, LINKCHECK], ids=lambda p: p.name)
@@ -83,6 +102,7 @@ def test_deploy_publishes_in_its_own_job_with_the_pages_permissions():
     workflow = load(DEPLOY)
     assert workflow["permissions"] == {}, "no permission unless a job asks for it"
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    assert set(workflow["jobs"]) == {"build", "deploy", "reader"}
     assert build["permissions"] == {"contents": "read"}
     assert deploy["needs"] == "build"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
