@@ -55,14 +55,20 @@ def from_torch(model):
     return out
 
 
-def torch_optimizer(name, model, learning_rate):
-    """The ``torch.optim`` twin of ``companion.optim.make_optimizer(name, learning_rate)``."""
+def torch_optimizer(name, model, learning_rate, fused=False):
+    """The ``torch.optim`` twin of ``companion.optim.make_optimizer(name, learning_rate)``.
+
+    ``fused=True`` picks the fused implementation, which ``torch.optim.SGD`` (so momentum too)
+    and ``torch.optim.Adam`` both have: the same update, done by one call for all parameters
+    instead of a few operations on each tensor. ``fused=False`` leaves PyTorch's default.
+    """
+    fused = True if fused else None  # None, not False: False would also turn off foreach
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=learning_rate)
+        return torch.optim.SGD(model.parameters(), lr=learning_rate, fused=fused)
     if name == "momentum":
-        return torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
+        return torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9, fused=fused)
     if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=learning_rate)
+        return torch.optim.Adam(model.parameters(), lr=learning_rate, fused=fused)
     raise ValueError(f"unknown optimizer {name!r}; choose one of sgd, momentum, adam")
 
 
@@ -75,11 +81,12 @@ def evaluate_twin(model, X, y):
 
 
 def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_rate=1e-3,
-               batch_size=32, epochs=20, seed=0, device=None, progress=True):
+               batch_size=32, epochs=20, seed=0, device=None, progress=True, fused=False):
     """Train the PyTorch twin from ``params`` exactly as ``companion.train.train`` does.
 
     Same initial weights, same batch order (``epoch_orders(N, epochs, seed)``), same update
-    rule. Returns ``(model, history)`` with the history in the same columns.
+    rule (``fused=True``: its fused implementation, see ``torch_optimizer``). Returns
+    ``(model, history)`` with the history in the same columns.
     """
     check_training_inputs(params, X, y, X_val, y_val, batch_size, epochs)
     if X.dtype != params["W1"].dtype:  # torch, unlike NumPy, will not mix the two
@@ -87,7 +94,7 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
                          "convert one of them with .astype")
     model = to_torch(params, device)
     dev = next(model.parameters()).device
-    opt = torch_optimizer(optimizer, model, learning_rate)
+    opt = torch_optimizer(optimizer, model, learning_rate, fused)
     loss_fn = nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev)
     has_val = X_val is not None

@@ -26,7 +26,7 @@ CHAPTERS = chapters.chapters()
 # (CONTRIBUTING.md). Raise a floor when a chapter gains claims; never lower one to pass.
 FLOORS = {
     "intro": 6, "01_data": 24, "02_initialization": 42, "03_forward": 27, "04_loss": 37,
-    "05_backprop": 29, "06_updates": 40, "07_training": 19, "08_pytorch": 24,
+    "05_backprop": 29, "06_updates": 40, "07_training": 19, "08_pytorch": 40,
     "09_fair_comparison": 44,
 }
 
