@@ -1,159 +1,155 @@
-"""companion.checks: a correct answer passes, and each typical mistake gets its own message."""
+"""companion.checks: what every grader guarantees, whatever the exercise.
+
+The wrong and right answers of each exercise are in tests/catalogue.py, run by
+tests/test_checks_catalogue.py. Here: a grader never raises and never hangs; the companion's
+own version of the exercise is unavailable while the learner's function runs, and restored
+afterwards, even when that function raises; the references agree with the companion's code.
+"""
 
 import numpy as np
 import pytest
+from catalogue import CATALOGUE
 
-from companion import checks
-from companion.backward import backward
-from companion.forward import forward, softmax
-from companion.loss import cross_entropy, logsumexp
-from companion.optim import SGD
+from companion import backward as backward_module
+from companion import checks, forward, gradcheck, metrics, optim, train
 
-
-def softmax_no_max(Z):
-    return np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
-
-
-def softmax_axis0(Z):
-    E = np.exp(Z - Z.max(axis=0))
-    return E / E.sum(axis=0)
-
-
-def softmax_flat(Z):
-    E = np.exp(Z - Z.max())
-    return E.sum(axis=1) / E.sum()
-
-
-@pytest.mark.parametrize("fn, expected", [
-    (softmax, "PASS"),
-    (lambda Z: softmax(Z.T).T, "axis 0"),
-    (softmax_axis0, "axis 0"),
-    (softmax_no_max, "subtract each row's maximum"),
-    (softmax_flat, "returns shape (4,)"),
-    (lambda Z: np.exp(Z) / np.exp(Z).sum(), "differ"),
-])
-def test_softmax_check(fn, expected):
-    assert expected in repr(checks.check_softmax(fn))
-
-
-def ce_sum(Z2, y):
-    return float(np.sum(logsumexp(Z2) - Z2[np.arange(len(y)), y]))
-
-
-def ce_naive(Z2, y):
-    return float(-np.mean(np.log(softmax_no_max(Z2)[np.arange(len(y)), y])))
-
-
-@pytest.mark.parametrize("fn, expected", [
-    (cross_entropy, "PASS"),
-    (ce_naive, "at logits of +-1e4"),
-    (ce_sum, "divide by N"),
-    (lambda Z2, y: -cross_entropy(Z2, y), "wrong sign"),
-    (lambda Z2, y: logsumexp(Z2) - Z2[np.arange(len(y)), y], "one number"),
-    (lambda Z2, y: cross_entropy(Z2, y) + 0.1, "expected"),
-])
-def test_cross_entropy_check(fn, expected):
-    feedback = checks.check_cross_entropy(fn)
-    assert expected in repr(feedback)
-    assert feedback.passed == (expected == "PASS")
-
-
-def backward_variant(mistake):
-    def fn(params, cache, y):
-        N = len(y)
-        dZ2 = cache["A2"].copy()
-        dZ2[np.arange(N), y] -= 1
-        if mistake != "no_mean":
-            dZ2 /= N
-        dZ1 = dZ2 @ params["W2"].T
-        if mistake != "no_relu":
-            dZ1 *= cache["Z1"] > 0
-        grads = {"W1": cache["X"].T @ dZ1, "b1": dZ1.sum(axis=0),
-                 "W2": cache["A1"].T @ dZ2, "b2": dZ2.sum(axis=0)}
-        if mistake == "bias_keepdims":
-            grads["b1"] = dZ1.sum(axis=0, keepdims=True)
-        if mistake == "transposed":
-            grads["W1"] = grads["W1"].T
-        if mistake == "missing_key":
-            del grads["b2"]
-        return grads
-    return fn
-
-
-@pytest.mark.parametrize("mistake, expected", [
-    (None, "PASS"),
-    ("no_mean", "divide dZ2 by the batch size"),
-    ("no_relu", "ReLU"),
-    ("bias_keepdims", "db1 has shape (1, 4)"),
-    ("transposed", "transposed"),
-    ("missing_key", "keys"),
-])
-def test_backward_check(mistake, expected):
-    assert expected in repr(checks.check_backward(backward_variant(mistake)))
-
-
-def adam_step(p, g, m, v, t, lr, beta1, beta2, eps, bias_correction=True):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    m_hat, v_hat = (m / (1 - beta1 ** t), v / (1 - beta2 ** t)) if bias_correction else (m, v)
-    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
-@pytest.mark.parametrize("fn, expected", [
-    (adam_step, "PASS"),
-    (lambda *a: adam_step(*a, bias_correction=False), "no bias correction"),
-    (lambda p, g, m, v, t, lr, b1, b2, eps: adam_step(p, g, m, v, t, lr, b2, b1, eps),
-     "swapped"),
-    (lambda p, g, m, v, t, lr, b1, b2, eps: adam_step(p, g, m, v, t, lr, b1, b2, 1e-2),
-     "differ"),
-])
-def test_adam_check(fn, expected):
-    assert expected in repr(checks.check_adam_step(fn))
-
-
-def training_loop(params, X, y, learning_rate, epochs, batch_size, seed, mistake=None):
-    rng, opt = np.random.default_rng(seed), SGD(learning_rate)
-    for _ in range(epochs):
-        order = rng.permutation(len(X))
-        for i in range(0, len(X), batch_size):
-            idx = order[i:i + batch_size]
-            grads = backward(params, forward(params, X[idx]), y[idx])
-            if mistake == "fixed_step":
-                grads = {k: np.sign(g) * 1e-3 for k, g in grads.items()}
-                SGD(1.0).step(params, grads)
-            elif mistake == "ascent":
-                SGD(-learning_rate).step(params, grads)
-            else:
-                opt.step(params, grads)
-    return params
-
-
-@pytest.mark.parametrize("mistake, expected", [
-    (None, "PASS"),
-    ("fixed_step", "learning_rate=0"),
-    ("ascent", "the loss went from"),
-])
-def test_training_loop_check(mistake, expected):
-    def fn(*args):
-        return training_loop(*args, mistake=mistake)
-    assert expected in repr(checks.check_training_loop(fn))
-
-
-def test_training_loop_check_wants_the_parameters_back():
-    assert "parameter dict" in repr(checks.check_training_loop(lambda *args: [1, 2]))
+CHECKS = {name: check for name, (check, _, _) in CATALOGUE.items()}
 
 
 def stub(*args):
     """What a learner starts from: a function with no body yet."""
 
 
-@pytest.mark.parametrize("check", [checks.check_softmax, checks.check_cross_entropy,
-                                   checks.check_backward, checks.check_adam_step,
-                                   checks.check_training_loop])
-def test_an_unfinished_or_crashing_answer_gets_feedback_not_a_traceback(check):
+@pytest.mark.parametrize("name", CHECKS)
+def test_an_unfinished_crashing_or_endless_answer_gets_feedback_not_a_traceback(name):
+    check = CHECKS[name]
     assert "returns None" in check(stub).message
 
     def crash(*args):
         raise IndexError("index 10 is out of bounds")
     feedback = check(crash)
     assert not feedback.passed and "raised IndexError: index 10" in feedback.message
+
+    def endless(*args):
+        while True:
+            try:
+                sum(range(1000))
+            except Exception:  # a learner's catch-all does not swallow the time limit
+                pass
+    feedback = check(endless, time_limit=0.2)
+    assert not feedback.passed and "did not finish within 0.2 s" in feedback.message
+    assert "not a function" not in check(42).message and not check(42).passed
+
+
+FORBIDDEN = {  # exercise: the companion's versions it may not call
+    "he_init": [("init", "init_params")],
+    "softmax": [("forward", "softmax")],
+    "cross_entropy": [("loss", "cross_entropy"), ("loss", "logsumexp")],
+    "backward": [("backward", "backward"), ("loss", "cross_entropy_grad")],
+    "numerical_gradient": [("gradcheck", "numerical_gradient")],
+    "momentum_step": [("optim", "Momentum")],
+    "adam_step": [("optim", "Adam")],
+    "training_loop": [("train", "train"), ("train", "train_step")],
+    "accuracy": [("metrics", "accuracy")],
+    "confusion_matrix": [("metrics", "confusion_matrix")],
+    "to_torch": [("twin", "to_torch")],
+}
+
+
+def companion_names():
+    import sys
+    return {(name, key): value for name, module in sys.modules.items()
+            if name.startswith("companion") for key, value in vars(module).items()}
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_the_companions_version_raises_while_the_check_runs_and_is_restored(name):
+    import importlib
+    before = companion_names()
+    seen = {}
+    for module_name, attribute in FORBIDDEN[name]:
+        module = importlib.import_module(f"companion.{module_name}")
+
+        def calls_it(*args, _module=module, _attribute=attribute):
+            seen[_attribute] = getattr(_module, _attribute)
+            getattr(_module, _attribute)(*args)
+        feedback = CHECKS[name](calls_it)
+        assert not feedback.passed
+        assert f"calls the companion's {module_name}.{attribute}" in feedback.message
+        assert "replaced by a stand-in that raises" in feedback.message
+        assert seen[attribute] is not before[(f"companion.{module_name}", attribute)]
+    assert companion_names() == before, "every replaced name is restored"
+
+
+def test_a_name_the_learner_imported_is_replaced_too_and_restored():
+    namespace = {"np": np}
+    exec("from companion.forward import softmax as sm\n"
+         "def my_softmax(Z):\n    return sm(Z)\n", namespace)
+    feedback = checks.check_softmax(namespace["my_softmax"])
+    assert "forward.softmax" in feedback.message and namespace["sm"] is forward.softmax
+
+    def outer():
+        sm = forward.softmax
+        return lambda Z: sm(Z)  # in a closure
+    assert "forward.softmax" in checks.check_softmax(outer()).message
+
+
+def test_a_swallowed_stand_in_is_still_reported():
+    def sly(Z):
+        try:
+            return forward.softmax(Z)
+        except BaseException:
+            E = np.exp(Z - Z.max(axis=1, keepdims=True))
+            return E / E.sum(axis=1, keepdims=True)
+    assert "forward.softmax" in checks.check_softmax(sly).message
+
+
+def test_restored_after_the_learners_function_raises_or_times_out():
+    original = backward_module.backward
+
+    def raises(params, cache, y):
+        assert backward_module.backward.__name__ == "forbidden", "the stand-in is in place"
+        raise RuntimeError("boom")
+    assert "RuntimeError: boom" in checks.check_backward(raises).message
+    assert backward_module.backward is original
+
+    def endless(*args):
+        while True:
+            pass
+    checks.check_training_loop(endless, time_limit=0.1)
+    assert train.train.__name__ == "train" and backward_module.backward is original
+    import signal
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0), "the timer is off again"
+
+
+def test_the_adam_and_momentum_references_are_the_companions_optimizers():
+    rng = np.random.default_rng(3)
+    p0, gs = rng.normal(size=7), rng.normal(size=(4, 7))
+    for make, step in ((lambda: optim.Adam(1e-3), "adam"), (lambda: optim.Momentum(0.1, 0.9),
+                                                              "momentum")):
+        opt, params = make(), {"p": p0.copy()}
+        p, m, v = p0.copy(), np.zeros(7), np.zeros(7)
+        for t, g in enumerate(gs, start=1):
+            opt.step(params, {"p": g.copy()})
+            if step == "adam":
+                p, m, v = checks._adam(p, g, m, v, t, 1e-3, 0.9, 0.999, 1e-8)
+            else:
+                p, v = checks._momentum(p, g, v, 0.1, 0.9)
+        assert np.allclose(params["p"], p, rtol=1e-12, atol=1e-15), step
+
+
+def test_the_references_are_the_companions_functions():
+    assert checks._softmax is forward.softmax and checks._backward is backward_module.backward
+    assert checks._numerical_gradient is gradcheck.numerical_gradient
+    assert checks.check_accuracy(metrics.accuracy).message.startswith("calls the companion's")
+
+
+def test_feedback_reads_pass_or_not_yet():
+    assert repr(checks.Feedback(True, "done")) == "PASS: done"
+    assert repr(checks.Feedback(False, "divide by N")) == "NOT YET: divide by N"
+
+
+def test_pass_messages_are_the_same_for_every_right_answer():
+    """The otter assignments' tests compare them: no numbers that change with the answer."""
+    for name, (check, _, right) in CATALOGUE.items():
+        assert len({check(fn).message for fn in right}) == 1, name

@@ -1,0 +1,905 @@
+"""Answers to the implement-it exercises, as learners write them: for each exercise, wrong
+answers with the words the check's message must use to name the mistake, and right answers
+written in other ways than the book's solution, which must pass.
+
+tests/test_checks_catalogue.py runs every check on its catalogue. The answers call NumPy only,
+except where a mistake is calling the companion's own version.
+"""
+
+import numpy as np
+
+from companion import backward as companion_backward_module
+from companion import checks, gradcheck, loss, metrics, optim, train
+from companion import forward as companion_forward
+from companion.backward import backward as companion_backward
+from companion.forward import forward as forward_pass
+from companion.forward import softmax as companion_softmax
+
+
+def loops_forever(*args):
+    while True:
+        pass
+
+
+# --- He initialization -----------------------------------------------------------------------
+
+def he(rng, fan_in, fan_out):
+    W = rng.normal(0.0, np.sqrt(2 / fan_in), size=(fan_in, fan_out))
+    return W.astype(np.float32), np.zeros(fan_out, dtype=np.float32)
+
+
+def he_variant(std=lambda i, o: np.sqrt(2 / i), shape=lambda i, o: (i, o), dtype=np.float32,
+               bias=lambda o: np.zeros(o), draw="rng", mean=0.0):
+    def fn(rng, fan_in, fan_out):
+        size, s = shape(fan_in, fan_out), std(fan_in, fan_out)
+        if draw == "global":
+            W = np.random.normal(mean, s, size)
+        elif draw == "own":
+            W = np.random.default_rng(0).normal(mean, s, size)
+        elif draw == "uniform":
+            W = rng.uniform(-np.sqrt(3) * s, np.sqrt(3) * s, size)
+        else:
+            W = rng.normal(mean, s, size)
+        return W.astype(dtype), np.asarray(bias(fan_out)).astype(dtype)
+    return fn
+
+
+HE_WRONG = [
+    (lambda rng, i, o: None, "returns None"),
+    (he_variant(std=lambda i, o: 2 / i), "the variance"),
+    (he_variant(std=lambda i, o: np.sqrt(2 / o)), "He uses fan_in"),
+    (he_variant(std=lambda i, o: np.sqrt(2 / (i + o))), "Xavier"),
+    (he_variant(std=lambda i, o: np.sqrt(1 / i)), "expected sqrt(2 / fan_in)"),
+    (he_variant(dtype=np.float64), "float32"),
+    (he_variant(bias=lambda o: np.full(o, 0.01)), "b should be all zeros"),
+    (he_variant(bias=lambda o: np.zeros((o, 1))), "b has shape"),
+    (he_variant(shape=lambda i, o: (o, i)), "transposed"),
+    (he_variant(draw="global"), "the rng passed in"),
+    (he_variant(draw="own"), "another rng gave the same weights"),
+    (he_variant(draw="uniform"), "not a normal distribution"),
+    (he_variant(mean=0.01), "mean 0"),
+    (lambda rng, i, o: {"W": he(rng, i, o)[0], "b": he(rng, i, o)[1]}, "the pair (W, b)"),
+]
+HE_RIGHT = [
+    he,
+    lambda rng, i, o: ((rng.standard_normal((i, o)) * np.sqrt(2.0 / i)).astype(np.float32),
+                       np.zeros(o, np.float32)),
+    lambda rng, i, o: [rng.normal(scale=(2 / i) ** 0.5, size=(i, o)).astype("float32"),
+                       np.zeros((o,), "float32")],
+    lambda rng, i, o: (rng.standard_normal((i, o), dtype=np.float32) * np.float32(
+        np.sqrt(2 / i)), np.zeros(o, np.float32)),
+]
+
+
+# --- softmax ---------------------------------------------------------------------------------
+
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_no_shift(Z):
+    E = np.exp(Z)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_global_max(Z):
+    E = np.exp(Z - np.max(Z))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_axis0(Z):
+    E = np.exp(Z - Z.max(axis=0))
+    return E / E.sum(axis=0)
+
+
+def softmax_column_max(Z):
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_no_keepdims(Z):
+    E = np.exp(Z - Z.max(axis=1))
+    return E / E.sum(axis=1)
+
+
+def softmax_sum_no_keepdims(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1)
+
+
+def softmax_whole_sum(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum()
+
+
+def softmax_in_place(Z):
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    return Z
+
+
+def softmax_flat(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E.sum(axis=1) / E.sum()
+
+
+def softmax_no_exp(Z):
+    S = Z - Z.min(axis=1, keepdims=True)
+    return S / S.sum(axis=1, keepdims=True)
+
+
+SOFTMAX_WRONG = [
+    (softmax_no_shift, "subtract each row's maximum"),
+    (softmax_global_max, "not each row's"),
+    (softmax_axis0, "axis 0"),
+    (lambda Z: softmax(Z.T).T, "axis 0"),
+    (softmax_column_max, "each column's maximum"),
+    (softmax_no_keepdims, "keepdims"),
+    (softmax_sum_no_keepdims, "keepdims"),
+    (softmax_whole_sum, "sum of the whole array"),
+    (softmax_in_place, "in place"),
+    (softmax_flat, "returns shape"),
+    (softmax_no_exp, "exponential"),
+    (lambda Z: companion_softmax(Z), "forward.softmax"),
+    (lambda Z: companion_forward.softmax(Z), "forward.softmax"),
+    (companion_softmax, "forward.softmax"),
+    (lambda Z: None, "returns None"),
+    (loops_forever, "did not finish"),
+]
+
+
+def softmax_loop(Z):
+    out = np.empty_like(Z, dtype=float)
+    for n, row in enumerate(Z):
+        e = np.exp(row - max(row))
+        out[n] = e / sum(e)
+    return out
+
+
+def softmax_via_lse(Z):
+    m = Z.max(axis=-1)[:, None]
+    lse = m + np.log(np.exp(Z - m).sum(axis=-1))[:, None]
+    return np.exp(Z - lse)
+
+
+SOFTMAX_RIGHT = [softmax, softmax_loop, softmax_via_lse,
+                 lambda Z: np.exp(Z - Z.max(1)[:, None]) / np.exp(Z - Z.max(1)[:, None]).sum(
+                     1)[:, None]]
+
+
+# --- cross-entropy ---------------------------------------------------------------------------
+
+def lse(Z):
+    m = Z.max(axis=1, keepdims=True)
+    return m[:, 0] + np.log(np.exp(Z - m).sum(axis=1))
+
+
+def cross_entropy(Z2, y):
+    return float(np.mean(lse(Z2) - Z2[np.arange(len(y)), y]))
+
+
+def ce_naive(Z2, y):
+    return float(-np.mean(np.log(softmax(Z2)[np.arange(len(y)), y])))
+
+
+def ce_no_shift(Z2, y):
+    return float(np.mean(np.log(np.exp(Z2).sum(axis=1)) - Z2[np.arange(len(y)), y]))
+
+
+def ce_global_max(Z2, y):
+    m = Z2.max()
+    return float(np.mean(m + np.log(np.exp(Z2 - m).sum(axis=1)) - Z2[np.arange(len(y)), y]))
+
+
+def ce_one_hot_mean(Z2, y):
+    Y = np.eye(Z2.shape[1])[y]
+    return float(np.mean(Y * (lse(Z2)[:, None] - Z2)))
+
+
+def ce_forgets_max(Z2, y):
+    m = Z2.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(Z2 - m).sum(axis=1)) - Z2[np.arange(len(y)), y]))
+
+
+def ce_columns(Z2, y):
+    return float(np.mean(lse(Z2)[:, None] - Z2[:, y]))
+
+
+def ce_in_place(Z2, y):
+    Z2 -= Z2.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(Z2).sum(axis=1)) - Z2[np.arange(len(y)), y]))
+
+
+CROSS_ENTROPY_WRONG = [
+    (ce_naive, "underflows"),
+    (ce_no_shift, "overflows"),
+    (ce_global_max, "not each row's"),
+    (lambda Z2, y: cross_entropy(Z2, y) * len(y), "divide by N"),
+    (lambda Z2, y: -cross_entropy(Z2, y), "wrong sign"),
+    (lambda Z2, y: lse(Z2) - Z2[np.arange(len(y)), y], "one number"),
+    (ce_one_hot_mean, "N * C entries"),
+    (ce_forgets_max, "add the maximum back"),
+    (ce_columns, "Z2[:, y]"),
+    (lambda Z2, y: float(np.mean(lse(Z2))), "subtract the right class's logit"),
+    (lambda Z2, y: cross_entropy(Z2, y) / np.log(10), "natural logarithm"),
+    (ce_in_place, "in place"),
+    (lambda Z2, y: cross_entropy(Z2, y) + 0.1, "expected"),
+    (lambda Z2, y: loss.cross_entropy(Z2, y), "loss.cross_entropy"),
+    (lambda Z2, y: float(np.mean(loss.logsumexp(Z2) - Z2[np.arange(len(y)), y])),
+     "loss.logsumexp"),
+]
+
+
+def ce_one_hot(Z2, y):
+    Y = np.zeros_like(Z2, dtype=float)
+    Y[np.arange(len(y)), y] = 1
+    return float(np.sum(Y * (lse(Z2)[:, None] - Z2)) / len(y))
+
+
+def ce_loop(Z2, y):
+    total = 0.0
+    for z, label in zip(Z2, y):
+        m = z.max()
+        total += m + np.log(np.sum(np.exp(z - m))) - z[label]
+    return total / len(y)
+
+
+CROSS_ENTROPY_RIGHT = [
+    cross_entropy, ce_one_hot, ce_loop,
+    lambda Z2, y: np.mean(lse(Z2) - np.take_along_axis(Z2, y[:, None], 1)[:, 0])]
+
+
+# --- backward --------------------------------------------------------------------------------
+
+def backward(params, cache, y, mistake=None):
+    N = len(y)
+    dZ2 = cache["A2"].copy()
+    dZ2[np.arange(N), y] -= 1
+    if mistake != "no_mean":
+        dZ2 /= N
+    if mistake == "sign":
+        dZ2 = -dZ2
+    dW2 = cache["A1"].T @ dZ2
+    db2 = dZ2.sum(axis=0)
+    if mistake == "twice":
+        dW2, db2 = dW2 / N, db2 / N
+    dA1 = dZ2 @ params["W2"].T
+    dZ1 = {"no_relu": dA1, "A1_mask": dA1 * cache["A1"]}.get(mistake, dA1 * (cache["Z1"] > 0))
+    dW1, db1 = cache["X"].T @ dZ1, dZ1.sum(axis=0)
+    if mistake == "twice":
+        dW1, db1 = dW1 / N, db1 / N
+    grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    if mistake == "keepdims":
+        grads["b1"] = dZ1.sum(axis=0, keepdims=True)
+    if mistake == "mean_bias":
+        grads["b1"], grads["b2"] = dZ1.mean(axis=0), dZ2.mean(axis=0)
+    if mistake == "transposed":
+        grads["W1"] = dZ1.T @ cache["X"]
+    if mistake == "missing_key":
+        del grads["b2"]
+    return grads
+
+
+def backward_in_place(params, cache, y):
+    dZ2 = cache["A2"]  # not a copy
+    dZ2[np.arange(len(y)), y] -= 1
+    dZ2 /= len(y)
+    dZ1 = dZ2 @ params["W2"].T * (cache["Z1"] > 0)
+    return {"W1": cache["X"].T @ dZ1, "b1": dZ1.sum(axis=0),
+            "W2": cache["A1"].T @ dZ2, "b2": dZ2.sum(axis=0)}
+
+
+def backward_no_transpose(params, cache, y):
+    dZ2 = (cache["A2"] - np.eye(cache["A2"].shape[1])[y]) / len(y)
+    dA1 = dZ2 @ params["W2"]  # W2, not W2.T
+    dZ1 = dA1 * (cache["Z1"] > 0)
+    return {"W1": cache["X"].T @ dZ1, "b1": dZ1.sum(axis=0),
+            "W2": cache["A1"].T @ dZ2, "b2": dZ2.sum(axis=0)}
+
+
+def backward_no_labels(params, cache, y):
+    dZ2 = cache["A2"] / len(y)
+    dZ1 = dZ2 @ params["W2"].T * (cache["Z1"] > 0)
+    return {"W1": cache["X"].T @ dZ1, "b1": dZ1.sum(axis=0),
+            "W2": cache["A1"].T @ dZ2, "b2": dZ2.sum(axis=0)}
+
+
+def mistaken(name):
+    return lambda params, cache, y: backward(params, cache, y, mistake=name)
+
+
+BACKWARD_WRONG = [
+    (mistaken("no_mean"), "N times too large"),
+    (mistaken("twice"), "N times too small"),
+    (mistaken("sign"), "opposite sign"),
+    (mistaken("no_relu"), "ignore the ReLU"),
+    (mistaken("A1_mask"), "0/1 mask"),
+    (mistaken("keepdims"), "db1 has shape (1, 4)"),
+    (mistaken("mean_bias"), "sum over axis 0"),
+    (mistaken("transposed"), "transposed"),
+    (mistaken("missing_key"), "keys"),
+    (backward_in_place, "in place"),
+    (backward_no_transpose, "matrix product"),
+    (backward_no_labels, "one-hot labels"),
+    (lambda params, cache, y: companion_backward(params, cache, y), "backward.backward"),
+    (lambda params, cache, y: dict(backward(params, cache, y), W2=loss.cross_entropy_grad(
+        cache["Z2"], y)), "loss.cross_entropy_grad"),
+]
+
+
+def backward_one_hot_einsum(params, cache, y):
+    N, C = cache["A2"].shape
+    Y = np.eye(C)[y]
+    dZ2 = (cache["A2"] - Y) / N
+    dA1 = np.einsum("nc,hc->nh", dZ2, params["W2"])
+    dZ1 = np.where(cache["Z1"] > 0, dA1, 0.0)
+    return {"W1": np.einsum("nd,nh->dh", cache["X"], dZ1), "b1": np.einsum("nh->h", dZ1),
+            "W2": np.einsum("nh,nc->hc", cache["A1"], dZ2), "b2": dZ2.sum(0)}
+
+
+def backward_loop(params, cache, y):
+    N = len(y)
+    grads = {k: np.zeros(v.shape) for k, v in params.items()}
+    for n in range(N):
+        dz2 = cache["A2"][n].copy()
+        dz2[y[n]] -= 1
+        dz2 /= N
+        dz1 = (params["W2"] @ dz2) * (cache["Z1"][n] > 0)
+        grads["W2"] += np.outer(cache["A1"][n], dz2)
+        grads["b2"] += dz2
+        grads["W1"] += np.outer(cache["X"][n], dz1)
+        grads["b1"] += dz1
+    return grads
+
+
+BACKWARD_RIGHT = [backward, backward_one_hot_einsum, backward_loop,
+                  lambda params, cache, y: backward(params, dict(cache, A2=cache["A2"].copy()), y)]
+
+
+# --- numerical gradient ----------------------------------------------------------------------
+
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = f()
+        x[i] = old - h
+        f_minus = f()
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def ng_variant(mistake):
+    def fn(f, x, h=1e-5):
+        grad = np.zeros_like(x)
+        if mistake == "whole":
+            x += h
+            plus = f()
+            x -= 2 * h
+            minus = f()
+            x += h
+            return np.full(x.shape, (plus - minus) / (2 * h))
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            if mistake == "one_sided":
+                base = f()
+                x[i] = old + h
+                grad[i] = (f() - base) / h
+            else:
+                x[i] = old + h
+                f_plus = f()
+                x[i] = old - h
+                f_minus = f()
+                grad[i] = (f_plus - f_minus) / (h if mistake == "over_h" else 2 * h)
+                if mistake == "sign":
+                    grad[i] = -grad[i]
+            if mistake != "no_restore":
+                x[i] = old
+        return grad
+    return fn
+
+
+def ng_copy(f, x, h=1e-5):
+    x = x.copy()  # f reads the original
+    return numerical_gradient(f, x, h)
+
+
+def ng_rows(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in range(len(x)):  # x[i] is a whole row
+        old = x[i].copy()
+        x[i] = old + h
+        f_plus = f()
+        x[i] = old - h
+        f_minus = f()
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def ng_flat(f, x, h=1e-5):
+    return numerical_gradient(f, x, h).ravel()
+
+
+NUMERICAL_GRADIENT_WRONG = [
+    (ng_variant("one_sided"), "one-sided"),
+    (ng_variant("over_h"), "twice the gradient"),
+    (ng_variant("sign"), "wrong sign"),
+    (ng_variant("no_restore"), "does not restore x"),
+    (ng_variant("whole"), "the whole array at once"),
+    (ng_copy, "not a copy"),
+    (ng_rows, "every entry with np.ndindex"),
+    (ng_flat, "flattened"),
+    (lambda f, x, h=1e-5: gradcheck.numerical_gradient(f, x, h),
+     "gradcheck.numerical_gradient"),
+    (lambda f, x, h=1e-5: None, "returns None"),
+]
+
+
+def ng_flat_view(f, x, h=1e-5):
+    flat, grad = x.reshape(-1), np.zeros(x.size)  # a view: writes reach x
+    for i in range(x.size):
+        old = flat[i]
+        flat[i] = old + h
+        f_plus = f()
+        flat[i] = old - h
+        f_minus = f()
+        flat[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad.reshape(x.shape)
+
+
+def ng_nditer(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        i = it.multi_index
+        old = float(x[i])
+        x[i] = old + h
+        f_plus = f()
+        x[i] = old - h
+        f_minus = f()
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+        it.iternext()
+    return grad
+
+
+NUMERICAL_GRADIENT_RIGHT = [numerical_gradient, ng_flat_view, ng_nditer]
+
+
+# --- momentum --------------------------------------------------------------------------------
+
+def momentum_step(p, g, v, lr, mu):
+    v = mu * v + g
+    return p - lr * v, v
+
+
+def momentum_in_place(p, g, v, lr, mu):
+    v *= mu
+    v += g
+    p -= lr * v
+    return p, v
+
+
+def momentum_loop(p, g, v, lr, mu):
+    p, v = p.copy(), v.copy()
+    for i in range(len(p)):
+        v[i] = mu * v[i] + g[i]
+        p[i] = p[i] - lr * v[i]
+    return p, v
+
+
+MOMENTUM_WRONG = [
+    (lambda p, g, v, lr, mu: (p - lr * g, mu * v + g), "not with v"),
+    (lambda p, g, v, lr, mu: (p - lr * v, mu * v + g), "the old v"),
+    (lambda p, g, v, lr, mu: (p - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g),
+     "an average"),
+    (lambda p, g, v, lr, mu: (p - lr * (v + mu * g), v + mu * g), "mu on the old v"),
+    (lambda p, g, v, lr, mu: (p + lr * (mu * v + g), mu * v + g), "climbs"),
+    (lambda p, g, v, lr, mu: momentum_step(p, g, np.zeros_like(v), lr, mu), "plain SGD"),
+    (lambda p, g, v, lr, mu: (p - (mu * v + lr * g), mu * v + lr * g), "learning rate into v"),
+    (lambda p, g, v, lr, mu: (p - lr * (g + mu * (mu * v + g)), mu * v + g), "Nesterov"),
+    (lambda p, g, v, lr, mu: momentum_step(p, g, v, mu, lr), "swaps lr and mu"),
+    (lambda p, g, v, lr, mu: (momentum_step(p, g, v, lr, mu)[0], v), "the v it was given"),
+    (lambda p, g, v, lr, mu: momentum_step(p, g, v, lr, mu)[0], "the pair (p, v)"),
+    (lambda p, g, v, lr, mu: optim.Momentum(lr, mu), "optim.Momentum"),
+]
+MOMENTUM_RIGHT = [momentum_step, momentum_in_place, momentum_loop]
+
+
+# --- Adam ------------------------------------------------------------------------------------
+
+def adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def adam_variant(name):
+    return lambda p, g, m, v, t, lr, b1, b2, eps: checks._adam(p, g, m, v, t, lr, b1, b2, eps,
+                                                              variant=name)
+
+
+def adam_in_place(p, g, m, v, t, lr, beta1, beta2, eps):
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    p -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return p, m, v
+
+
+def adam_returns_corrected(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = (beta1 * m + (1 - beta1) * g) / (1 - beta1**t)
+    v = (beta2 * v + (1 - beta2) * g**2) / (1 - beta2**t)
+    return p - lr * m / (np.sqrt(v) + eps), m, v
+
+
+ADAM_WRONG = [
+    (adam_variant("no_correction"), "no bias correction"),
+    (adam_variant("m_only"), "corrects m but not v"),
+    (adam_variant("v_only"), "corrects v but not m"),
+    (adam_variant("swapped"), "swapped"),
+    (adam_variant("eps_inside"), "inside the square root"),
+    (adam_variant("t+1"), "t + 1"),
+    (lambda p, g, m, v, t, *rest: adam_step(p, g, m, v, t - 1, *rest), "not t - 1"),
+    (adam_variant("g_not_g2"), "squared gradient"),
+    (adam_variant("no_1-b1"), "(1 - beta1)"),
+    (adam_variant("no_sqrt"), "square root"),
+    (adam_variant("uphill"), "climbs"),
+    (adam_returns_corrected, "not the bias-corrected ones"),
+    (lambda *args: adam_step(*args)[0], "the triple (p, m, v)"),
+    (lambda p, g, m, v, t, lr, b1, b2, eps: optim.Adam(lr), "optim.Adam"),
+]
+
+
+def adam_loop(p, g, m, v, t, lr, beta1, beta2, eps):
+    p, m, v = p.copy(), m.copy(), v.copy()
+    for i in range(p.size):
+        m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+        p[i] -= lr * (m[i] / (1 - beta1**t)) / ((v[i] / (1 - beta2**t)) ** 0.5 + eps)
+    return p, m, v
+
+
+ADAM_RIGHT = [adam_step, adam_in_place, adam_loop]
+
+
+# --- training loop ---------------------------------------------------------------------------
+
+def training_loop(params, X, y, learning_rate, epochs, batch_size, seed, mistake=None):
+    rng = np.random.default_rng(seed)
+    if mistake == "global_rng":
+        rng = np.random
+    N = len(X)
+    order = rng.permutation(N)
+    for _ in range(1 if mistake == "one_epoch" else epochs):
+        if mistake not in ("shuffle_once", "no_shuffle"):
+            order = rng.permutation(N)
+        if mistake == "no_shuffle":
+            order = np.arange(N)
+        if mistake == "replacement":
+            order = rng.integers(0, N, N)
+        size = {"full_batch": N, "fixed_32": 32}.get(mistake, batch_size)
+        stop = N - N % size if mistake == "drop_last" else N
+        for i in range(0, stop, size):
+            batch = order[i:i + size]
+            labels = y[rng.permutation(N)[:len(batch)]] if mistake == "labels" else y[batch]
+            grads = companion_backward(params, forward_pass(params, X[batch]), labels)
+            rate = {"ascent": -learning_rate, "no_rate": 1.0}.get(mistake, learning_rate)
+            if mistake != "no_update":
+                for k in params:
+                    params[k] = params[k] - rate * grads[k]
+    return params
+
+
+def loop_with(mistake):
+    return lambda *args: training_loop(*args, mistake=mistake)
+
+
+def train_shuffles_caller(params, X, y, learning_rate, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        X[:], y[:] = X[order], y[order]  # shuffles the caller's arrays
+        for i in range(0, len(X), batch_size):
+            grads = companion_backward(params, forward_pass(params, X[i:i + batch_size]),
+                                       y[i:i + batch_size])
+            for k in params:
+                params[k] -= learning_rate * grads[k]
+    return params
+
+
+def train_own_backprop(params, X, y, learning_rate, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for i in range(0, len(X), batch_size):
+            b = order[i:i + batch_size]
+            grads = backward(params, forward_pass(params, X[b]), y[b])
+            for k in params:
+                params[k] -= learning_rate * grads[k]
+    return params
+
+
+TRAINING_LOOP_WRONG = [
+    (loop_with("no_shuffle"), "never shuffles"),
+    (loop_with("shuffle_once"), "shuffles once"),
+    (loop_with("drop_last"), "drops the last, smaller batch"),
+    (loop_with("full_batch"), "ignores batch_size"),
+    (loop_with("fixed_32"), "ignores batch_size"),
+    (loop_with("one_epoch"), "runs 1 epochs"),
+    (loop_with("replacement"), "twice and others never"),
+    (loop_with("labels"), "labels do not match"),
+    (loop_with("global_rng"), "not reproducible"),
+    (lambda p, X, y, lr, e, b, seed: training_loop(p, X, y, lr, e, b, 0), "ignores seed"),
+    (loop_with("ascent"), "climbs the loss"),
+    (loop_with("no_rate"), "ignores learning_rate"),
+    (loop_with("no_update"), "unchanged"),
+    (train_shuffles_caller, "in place"),
+    (train_own_backprop, "never calls backward.backward"),
+    (lambda p, X, y, lr, e, b, s: train.train(p, X, y, learning_rate=lr, epochs=e,
+                                                      batch_size=b, seed=s)[0],
+     "train.train"),
+    (lambda p, X, y, lr, e, b, s: [p], "parameter dict"),
+    (loops_forever, "did not finish"),
+]
+
+
+def training_loop_indices(params, X, y, learning_rate, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    idx = np.arange(len(X))
+    for _ in range(epochs):
+        rng.shuffle(idx)
+        for start in range(0, len(idx), batch_size):
+            b = idx[start:start + batch_size]
+            cache = companion_forward.forward(params, X[b])
+            grads = companion_backward_module.backward(params, cache, y[b])
+            for name, grad in grads.items():
+                params[name] -= learning_rate * grad
+    return params
+
+
+def training_loop_split(params, X, y, learning_rate, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        X_shuffled, y_shuffled = X[order], y[order]
+        for Xb, yb in zip(np.array_split(X_shuffled, range(batch_size, len(X), batch_size)),
+                          np.array_split(y_shuffled, range(batch_size, len(X), batch_size))):
+            grads = companion_backward(params, forward_pass(params, Xb), yb)
+            params = {k: params[k] - learning_rate * grads[k] for k in params}
+    return params
+
+
+TRAINING_LOOP_RIGHT = [training_loop, training_loop_indices, training_loop_split]
+
+
+# --- accuracy and confusion matrix -----------------------------------------------------------
+
+def accuracy(y_true, y_pred):
+    return float(np.mean(y_true == y_pred))
+
+
+def accuracy_off_by_one(y_true, y_pred):
+    right = 0
+    for n in range(len(y_true) - 1):
+        right += y_true[n] == y_pred[n]
+    return right / len(y_true)
+
+
+def accuracy_in_place(y_true, y_pred):
+    y_pred -= y_true
+    return float(np.mean(y_pred == 0))
+
+
+ACCURACY_WRONG = [
+    (lambda t, p: int(np.sum(t == p)), "divide by N"),
+    (lambda t, p: 100 * np.mean(t == p), "percentage"),
+    (lambda t, p: np.mean(t != p), "error rate"),
+    (lambda t, p: np.sum(t == p) // len(t), "integer division"),
+    (lambda t, p: t == p, "one number"),
+    (accuracy_off_by_one, "misses the last sample"),
+    (lambda t, p: np.sum(t == p) / 10, "number of classes"),
+    (lambda t, p: round(float(np.mean(t == p)), 2), "rounds"),
+    (accuracy_in_place, "in place"),
+    (lambda t, p: metrics.accuracy(t, p), "metrics.accuracy"),
+]
+
+
+def accuracy_loop(y_true, y_pred):
+    return sum(int(a == b) for a, b in zip(y_true, y_pred)) / len(y_true)
+
+
+ACCURACY_RIGHT = [accuracy, accuracy_loop,
+                  lambda t, p: np.count_nonzero(np.equal(t, p)) / t.size]
+
+
+def confusion(y_true, y_pred, C):
+    M = np.zeros((C, C), dtype=int)
+    for t, p in zip(y_true, y_pred):
+        M[t, p] += 1
+    return M
+
+
+def confusion_fancy(y_true, y_pred, C):
+    M = np.zeros((C, C), dtype=int)
+    M[y_true, y_pred] += 1  # a repeated pair counts once
+    return M
+
+
+def confusion_chained(y_true, y_pred, C):
+    M = np.zeros((C, C), dtype=int)
+    M[y_true][y_pred] += 1  # writes into a copy
+    return M
+
+
+def confusion_from_labels(y_true, y_pred, C):
+    size = max(y_true.max(), y_pred.max()) + 1
+    return confusion(y_true, y_pred, size)
+
+
+def confusion_one_based(y_true, y_pred, C):
+    M = np.zeros((C, C), dtype=int)
+    for t, p in zip(y_true, y_pred):
+        M[t - 1, p - 1] += 1
+    return M
+
+
+def confusion_in_place(y_true, y_pred, C):
+    y_true *= C
+    return np.bincount(y_true + y_pred, minlength=C * C).reshape(C, C)
+
+
+CONFUSION_WRONG = [
+    (lambda t, p, C: confusion(t, p, C).T, "transposed"),
+    (confusion_fancy, "counts a repeated pair once"),
+    (confusion_chained, "writes into a copy"),
+    (confusion_from_labels, "take the size from C"),
+    (lambda t, p, C: np.diag(np.diag(confusion(t, p, C))), "only the right predictions"),
+    (lambda t, p, C: confusion(t, p, C) / np.maximum(confusion(t, p, C).sum(1, keepdims=True),
+                                                      1), "normalises"),
+    (confusion_one_based, "1..C"),
+    (confusion_in_place, "in place"),
+    (lambda t, p, C: metrics.confusion_matrix(t, p, C), "metrics.confusion_matrix"),
+]
+CONFUSION_RIGHT = [
+    confusion,
+    lambda t, p, C: np.bincount(C * t + p, minlength=C * C).reshape(C, C),
+    lambda t, p, C: np.eye(C, dtype=int)[t].T @ np.eye(C, dtype=int)[p],
+    lambda t, p, C: np.histogram2d(t, p, bins=C, range=[[0, C], [0, C]])[0],
+    lambda t, p, C: np.einsum("nc,nk->ck", np.eye(C)[t], np.eye(C)[p]),
+]
+
+
+def confusion_add_at(y_true, y_pred, C):
+    M = np.zeros((C, C), dtype=np.int64)
+    np.add.at(M, (y_true, y_pred), 1)
+    return M
+
+
+CONFUSION_RIGHT.append(confusion_add_at)
+
+
+# --- the PyTorch twin ------------------------------------------------------------------------
+
+def to_torch(params, mistake=None):
+    import torch
+    from torch import nn
+
+    D, H = params["W1"].shape
+    C = params["W2"].shape[1]
+    dtype = torch.float32 if mistake == "float32" else torch.from_numpy(params["W1"]).dtype
+    layers = [nn.Linear(D, H, bias=mistake != "no_bias"), nn.ReLU(), nn.Linear(H, C)]
+    if mistake == "softmax":
+        layers.append(nn.Softmax(dim=1))
+    if mistake == "no_relu":
+        del layers[1]
+    model = nn.Sequential(*layers).to(dtype)
+    linear = [layer for layer in layers if isinstance(layer, nn.Linear)]
+    for i, layer in ((1, linear[0]), (2, linear[1])):
+        W, b = params[f"W{i}"], params[f"b{i}"]
+        if mistake == "fresh":
+            continue
+        if mistake == "no_transpose":
+            layer.weight = nn.Parameter(torch.from_numpy(W.copy()))
+        elif mistake == "shares_memory":
+            layer.weight = nn.Parameter(torch.from_numpy(W.T))
+        elif mistake == "frozen":
+            del layer.weight
+            layer.weight = torch.from_numpy(W.T.copy())  # a plain tensor, not a Parameter
+        else:
+            with torch.no_grad():
+                layer.weight.copy_(torch.from_numpy(W.T.copy()))
+        if layer.bias is not None:
+            with torch.no_grad():
+                layer.bias.copy_(torch.from_numpy(b))
+    return model
+
+
+def to_torch_transposes_params(params):
+    for k in ("W1", "W2"):
+        params[k] = params[k].T  # changes the caller's dict
+    import torch
+    from torch import nn
+    model = nn.Sequential(nn.Linear(*params["W1"].shape[::-1]), nn.ReLU(),
+                          nn.Linear(*params["W2"].shape[::-1]))
+    model.to(torch.from_numpy(params["W1"]).dtype)
+    with torch.no_grad():
+        for layer, i in ((model[0], 1), (model[2], 2)):
+            layer.weight.copy_(torch.from_numpy(params[f"W{i}"].copy()))
+            layer.bias.copy_(torch.from_numpy(params[f"b{i}"]))
+    return model
+
+
+def twin_with(mistake):
+    return lambda params: to_torch(params, mistake)
+
+
+TO_TORCH_WRONG = [
+    (twin_with("no_transpose"), "nn.Linear stores (out_features, in_features)"),
+    (twin_with("softmax"), "ends with a softmax"),
+    (twin_with("no_relu"), "no ReLU"),
+    (twin_with("no_bias"), "no bias"),
+    (twin_with("float32"), "keep their dtype"),
+    (twin_with("fresh"), "copy the parameters"),
+    (twin_with("shares_memory"), "shares memory"),
+    (twin_with("frozen"), "does not require gradients"),
+    (to_torch_transposes_params, "changes params"),
+    (lambda params: dict(params), "return the model"),
+    (lambda params: __import__("companion.twin").twin.to_torch(params, "cpu"), "twin.to_torch"),
+]
+
+
+def to_torch_state_dict(params):
+    import torch
+    from torch import nn
+    (D, H), C = params["W1"].shape, params["W2"].shape[1]
+    model = nn.Sequential(nn.Linear(D, H), nn.ReLU(), nn.Linear(H, C))
+    model.to(torch.from_numpy(params["W1"]).dtype)
+    model.load_state_dict({"0.weight": torch.tensor(params["W1"].T),
+                           "0.bias": torch.tensor(params["b1"]),
+                           "2.weight": torch.tensor(params["W2"].T),
+                           "2.bias": torch.tensor(params["b2"])})
+    return model
+
+
+def to_torch_parameters(params):
+    import torch
+    from torch import nn
+    layers = []
+    for i in (1, 2):
+        W = torch.from_numpy(params[f"W{i}"]).T.clone()
+        layer = nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype)
+        layer.weight = nn.Parameter(W)
+        layer.bias = nn.Parameter(torch.from_numpy(params[f"b{i}"]).clone())
+        layers += [layer, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+TO_TORCH_RIGHT = [to_torch, to_torch_state_dict, to_torch_parameters]
+
+
+# --- the table the tests read ------------------------------------------------------------------
+
+CATALOGUE = {
+    "he_init": (checks.check_he_init, HE_WRONG, HE_RIGHT),
+    "softmax": (checks.check_softmax, SOFTMAX_WRONG, SOFTMAX_RIGHT),
+    "cross_entropy": (checks.check_cross_entropy, CROSS_ENTROPY_WRONG, CROSS_ENTROPY_RIGHT),
+    "backward": (checks.check_backward, BACKWARD_WRONG, BACKWARD_RIGHT),
+    "numerical_gradient": (checks.check_numerical_gradient, NUMERICAL_GRADIENT_WRONG,
+                           NUMERICAL_GRADIENT_RIGHT),
+    "momentum_step": (checks.check_momentum_step, MOMENTUM_WRONG, MOMENTUM_RIGHT),
+    "adam_step": (checks.check_adam_step, ADAM_WRONG, ADAM_RIGHT),
+    "training_loop": (checks.check_training_loop, TRAINING_LOOP_WRONG, TRAINING_LOOP_RIGHT),
+    "accuracy": (checks.check_accuracy, ACCURACY_WRONG, ACCURACY_RIGHT),
+    "confusion_matrix": (checks.check_confusion_matrix, CONFUSION_WRONG, CONFUSION_RIGHT),
+    "to_torch": (checks.check_to_torch, TO_TORCH_WRONG, TO_TORCH_RIGHT),
+}
