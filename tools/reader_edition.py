@@ -191,6 +191,12 @@ class Renderer:
     # --- cells ----------------------------------------------------------------------------
     def solution_cell(self, cells):
         """The cells of one solution, as one markdown cell of collapsible text."""
+        return nbformat.v4.new_markdown_cell(
+            f"<details>\n<summary>Solution</summary>\n\n{self.solution_text(cells)}\n\n"
+            "</details>")
+
+    def solution_text(self, cells):
+        """The cells of one solution as Markdown: its text, its code and the code's output."""
         parts = []
         for cell in cells:
             text = source(cell)
@@ -206,9 +212,7 @@ class Renderer:
                     raise ValueError(f"{self.doc}: a figure in a solution cannot be rendered")
                 if shown and out.get("name") != "stderr":
                     parts.append("Output:\n\n```text\n" + "".join(shown).rstrip() + "\n```")
-        body = "\n\n".join(parts)
-        return nbformat.v4.new_markdown_cell(
-            f"<details>\n<summary>Solution</summary>\n\n{body}\n\n</details>")
+        return "\n\n".join(parts)
 
     def render(self):
         nb = copy.deepcopy(self.nb)
@@ -290,9 +294,19 @@ def remove_answers(text):
 
 
 def bound_names(code):
-    return {n.id for n in ast.walk(parse(code)) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)} | {
-        n.name for n in ast.walk(parse(code)) if isinstance(n, ast.FunctionDef)}
+    """The names a cell binds in the notebook's namespace: assigned at its top level, and the
+    functions and classes it defines (not the local variables of those functions)."""
+    names, todo = set(), list(parse(code).body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        if not isinstance(node, ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def loaded_names(code):

@@ -8,7 +8,8 @@ The notebooks are rendered by the reader edition's renderer (tools/reader_editio
 Colab and Binder readers get, with ``solutions=False, answers=False``: plain Markdown, glued
 values written in, exercises as sections; no solution, no "Check yourself" answer, and no
 output under a check or a "predict, then run" cell (a check run on the solution would say PASS
-under the student's empty stub).
+under the student's empty stub). The otter-grader assignments (tools/otter_assignments.py) are
+rendered by the same renderer, from the same marking of the solutions (tools/exercises.py).
 
 The website is built from a copy of the book with the committed outputs, without re-executing:
 the cells tagged ``solution`` are removed (sphinx-exercise's ``hide_solutions`` alone cannot hide
