@@ -23,8 +23,11 @@ def test_ci_runs_exactly_the_readme_commands():
 
 
 def test_companion_stays_readable_in_one_sitting():
+    """The network modules (all but the exercise graders and glue) hold at most 600 code lines."""
     code_lines = 0
     for path in (ROOT / "companion").glob("*.py"):
+        if path.name in ("checks.py", "glue.py"):
+            continue
         in_docstring = False
         for line in path.read_text().splitlines():
             s = line.strip()
@@ -34,7 +37,7 @@ def test_companion_stays_readable_in_one_sitting():
                 continue
             if not (in_docstring or not s or s.startswith("#")):
                 code_lines += 1
-    assert 100 < code_lines <= 700, code_lines
+    assert 100 < code_lines <= 600, code_lines
 
 
 def test_virtual_environments_in_the_checkout_are_neither_built_nor_copied(tmp_path):
