@@ -102,8 +102,9 @@ class AdamW(Adam):
         self.weight_decay = weight_decay
 
     def step(self, params, grads):
-        for k in WEIGHTS:
-            params[k] *= 1 - self.learning_rate * self.weight_decay
+        for k in grads:
+            if k in WEIGHTS:  # the biases are not decayed
+                params[k] *= 1 - self.learning_rate * self.weight_decay
         super().step(params, grads)
 
 

@@ -89,9 +89,9 @@ def test_adamw_shrinks_every_weight_by_the_same_factor_adam_with_l2_does_not():
     """With no gradient from the data, AdamW multiplies the weights by (1 - lr wd) each step;
     Adam with L2 normalizes the penalty's gradient, so each weight moves by about lr."""
     W = np.array([[0.5, -0.01], [2.0, 1e-3]])
-    zero = {"W1": np.zeros_like(W), "b1": np.zeros(2), "W2": np.zeros((1, 1))}
+    zero = {"W1": np.zeros_like(W), "b1": np.zeros(2)}
     lr, wd, steps = 1e-2, 0.1, 5
-    params = {"W1": W.copy(), "b1": np.ones(2), "W2": np.ones((1, 1))}
+    params = {"W1": W.copy(), "b1": np.ones(2)}
     adamw = optim.make_optimizer("adamw", lr, weight_decay=wd)
     for _ in range(steps):
         adamw.step(params, zero)
