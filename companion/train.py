@@ -55,8 +55,18 @@ def gradients(params, X, y, weight_decay=0.0):
 
 
 def train_step(params, X, y, optimizer, weight_decay=0.0):
-    """One step on a mini-batch: forward, backward, update ``params`` in place."""
+    """One step on a mini-batch: forward, backward (with weight decay's gradient), update
+    ``params`` in place."""
     optimizer.step(params, gradients(params, X, y, weight_decay))
+
+
+def history_frame(rows, stopper=None):
+    """The history DataFrame of the epochs' ``rows``, with ``attrs["kept_epoch"]``: the epoch
+    whose parameters training returns, the stopper's or else the last."""
+    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "train_acc", "val_loss",
+                                          "val_acc", "seconds"])
+    history.attrs["kept_epoch"] = stopper.kept_epoch if stopper else len(rows)
+    return history
 
 
 class EarlyStopping:
@@ -141,7 +151,4 @@ def train(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_rate=
         bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
         if stopper and stopper.stop(epoch, val_loss):
             break
-    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "train_acc", "val_loss",
-                                          "val_acc", "seconds"])
-    history.attrs["kept_epoch"] = stopper.kept_epoch if stopper else len(rows)
-    return (stopper.kept if stopper else params), history
+    return (stopper.kept if stopper else params), history_frame(rows, stopper)

@@ -10,7 +10,6 @@ import time
 from contextlib import contextmanager
 
 import numpy as np
-import pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -25,7 +24,14 @@ except ModuleNotFoundError as error:
         'companion: pip install "companion[torch]" (or pip install torch; on Colab it is '
         "already there).", name="torch") from error
 
-from companion.train import EarlyStopping, check_training_inputs, epoch_orders, evaluate, train
+from companion.train import (
+    EarlyStopping,
+    check_training_inputs,
+    epoch_orders,
+    evaluate,
+    history_frame,
+    train,
+)
 
 
 def default_device():
@@ -144,10 +150,7 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
             break
     if stopper:
         model.load_state_dict(stopper.kept)
-    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "train_acc", "val_loss",
-                                          "val_acc", "seconds"])
-    history.attrs["kept_epoch"] = stopper.kept_epoch if stopper else len(rows)
-    return model, history
+    return model, history_frame(rows, stopper)
 
 
 @contextmanager
