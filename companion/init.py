@@ -19,6 +19,9 @@ def init_params(rng, D=784, H=64, C=10, method="he", dtype=np.float32):
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError("rng must be a np.random.Generator, e.g. np.random.default_rng(0)")
+    if not all(isinstance(n, (int, np.integer)) and n > 0 for n in (D, H, C)):
+        raise ValueError(f"D, H and C must be positive integers (a layer needs at least one "
+                         f"unit), got D={D!r}, H={H!r}, C={C!r}")
     if method not in METHODS:
         raise ValueError(f"unknown init method {method!r}; choose one of {', '.join(METHODS)}")
     params = {}

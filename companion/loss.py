@@ -3,6 +3,9 @@
     L = (1/N) sum_n [ logsumexp(Z2[n]) - Z2[n, y[n]] ]  =  -(1/N) sum_n log A2[n, y[n]]
     dL/dZ2 = (A2 - Y) / N      with Y the one-hot labels
 
+With L2 weight decay the training loss adds ``l2_penalty``, (lambda/2) (||W1||^2 + ||W2||^2),
+whose gradient is ``lambda * W`` for each weight matrix (the biases are not decayed).
+
 Computing ``log(softmax(Z2))`` directly gives ``log(0) = -inf`` once a probability underflows;
 log-sum-exp never takes the log of a probability, so the loss stays finite.
 """
@@ -35,3 +38,15 @@ def cross_entropy_grad(Z2, y, A2=None):
     dZ2[np.arange(len(y)), y] -= 1
     dZ2 /= len(y)
     return dZ2
+
+
+WEIGHTS = ("W1", "W2")  # what weight decay shrinks; the biases are left alone
+
+
+def l2_penalty(params, weight_decay):
+    """``(weight_decay / 2) * (||W1||^2 + ||W2||^2)``, a float: the loss's L2 term.
+
+    Its gradient with respect to W1 and W2 is ``weight_decay * W``; the biases, which do not
+    scale the input, are not penalized.
+    """
+    return 0.5 * weight_decay * sum(float(np.sum(params[k] ** 2)) for k in WEIGHTS)

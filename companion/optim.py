@@ -1,4 +1,4 @@
-"""Optimizers: SGD, SGD with momentum, Adam, each following ``torch.optim``'s update rule.
+"""Optimizers: SGD, SGD with momentum, Adam, AdamW, each following ``torch.optim``'s update rule.
 
 One interface: ``opt = make_optimizer(name, learning_rate)``, then ``opt.step(params, grads)``
 updates every array of ``params`` in place (same keys as ``grads``), with g the gradient:
@@ -8,11 +8,16 @@ updates every array of ``params`` in place (same keys as ``grads``), with g the 
     Adam:      m <- b1 * m + (1 - b1) * g;      v <- b2 * v + (1 - b2) * g^2
                p <- p - lr * m_hat / (sqrt(v_hat) + eps),
                m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)     (Kingma and Ba 2014)
+    AdamW:     W <- W - lr * wd * W for W1 and W2, then Adam's step    (Loshchilov and Hutter 2019)
+
+``scheduled_rate`` gives the learning rate of each epoch under a schedule ("step", "cosine").
 """
 
 import math
 
 import numpy as np
+
+from companion.loss import WEIGHTS
 
 
 class SGD:
@@ -81,13 +86,55 @@ class Adam:
             params[k] -= buf
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+
+    Each step first shrinks W1 and W2 by the factor ``1 - lr * weight_decay``, then takes
+    Adam's step with the gradient of the loss alone. Adam with an L2 penalty instead adds
+    ``weight_decay * W`` to the gradient, where Adam divides it by ``sqrt(v_hat)``: weights with
+    small gradients are decayed far more than weights with large ones.
+    """
+
+    def __init__(self, learning_rate=1e-3, weight_decay=1e-2, **options):
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        super().__init__(learning_rate, **options)
+        self.weight_decay = weight_decay
+
+    def step(self, params, grads):
+        for k in grads:
+            if k in WEIGHTS:  # the biases are not decayed
+                params[k] *= 1 - self.learning_rate * self.weight_decay
+        super().step(params, grads)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam, "adamw": AdamW}
+SCHEDULES = (None, "step", "cosine")
 
 
 def make_optimizer(name, learning_rate, **options):
-    """An optimizer by name ("sgd", "momentum", "adam"); ``options`` go to its constructor."""
+    """An optimizer by name ("sgd", "momentum", "adam", "adamw"); ``options`` go to its
+    constructor."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     if not learning_rate >= 0:
         raise ValueError(f"learning_rate must be >= 0, got {learning_rate}")
     return OPTIMIZERS[name](learning_rate, **options)
+
+
+def scheduled_rate(learning_rate, epoch, epochs, schedule=None):
+    """The learning rate of epoch ``epoch`` (counting from 0) of ``epochs``, set at its start.
+
+    None:     constant.
+    "step":   divided by 10 halfway through, ``lr * 0.1 ** (epoch // ceil(epochs / 2))``,
+              as ``torch.optim.lr_scheduler.StepLR(step_size=ceil(epochs / 2), gamma=0.1)``.
+    "cosine": ``lr * (1 + cos(pi * epoch / epochs)) / 2``, from lr down towards 0, as
+              ``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=epochs)``.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose None, 'step' or 'cosine'")
+    if schedule == "step":
+        return learning_rate * 0.1 ** (epoch // math.ceil(epochs / 2))
+    if schedule == "cosine":
+        return learning_rate * (1 + math.cos(math.pi * epoch / epochs)) / 2
+    return learning_rate

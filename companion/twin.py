@@ -10,7 +10,6 @@ import time
 from contextlib import contextmanager
 
 import numpy as np
-import pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -25,7 +24,14 @@ except ModuleNotFoundError as error:
         'companion: pip install "companion[torch]" (or pip install torch; on Colab it is '
         "already there).", name="torch") from error
 
-from companion.train import check_training_inputs, epoch_orders, evaluate, train
+from companion.train import (
+    EarlyStopping,
+    check_training_inputs,
+    epoch_orders,
+    evaluate,
+    history_frame,
+    train,
+)
 
 
 def default_device():
@@ -55,21 +61,37 @@ def from_torch(model):
     return out
 
 
-def torch_optimizer(name, model, learning_rate, fused=False):
+def torch_optimizer(name, model, learning_rate, weight_decay=0.0, fused=False):
     """The ``torch.optim`` twin of ``companion.optim.make_optimizer(name, learning_rate)``.
 
-    ``fused=True`` picks the fused implementation, which ``torch.optim.SGD`` (so momentum too)
-    and ``torch.optim.Adam`` both have: the same update, done by one call for all parameters
-    instead of a few operations on each tensor. ``fused=False`` leaves PyTorch's default.
+    ``weight_decay`` applies to the weights only, as in ``train``: the biases are then in a
+    second parameter group without it. torch's SGD and Adam add ``weight_decay * W`` to the gradient
+    (the L2 penalty); AdamW decays the weights directly (decoupled). ``fused=True`` picks the
+    fused implementation, which all of them have: the same update, done by one call for all
+    parameters instead of a few operations on each tensor.
     """
+    groups = model.parameters() if not weight_decay else [
+        {"params": [model[0].weight, model[2].weight], "weight_decay": weight_decay},
+        {"params": [model[0].bias, model[2].bias], "weight_decay": 0.0}]
     fused = True if fused else None  # None, not False: False would also turn off foreach
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=learning_rate, fused=fused)
+        return torch.optim.SGD(groups, lr=learning_rate, fused=fused)
     if name == "momentum":
-        return torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9, fused=fused)
+        return torch.optim.SGD(groups, lr=learning_rate, momentum=0.9, fused=fused)
     if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=learning_rate, fused=fused)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of sgd, momentum, adam")
+        return torch.optim.Adam(groups, lr=learning_rate, fused=fused)
+    if name == "adamw":
+        return torch.optim.AdamW(groups, lr=learning_rate, fused=fused)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of sgd, momentum, adam, adamw")
+
+
+def torch_scheduler(schedule, opt, epochs):
+    """The ``torch.optim.lr_scheduler`` twin of ``companion.optim.scheduled_rate``, or None."""
+    if schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=-(-epochs // 2), gamma=0.1)
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    return None
 
 
 def evaluate_twin(model, X, y):
@@ -81,20 +103,26 @@ def evaluate_twin(model, X, y):
 
 
 def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_rate=1e-3,
-               batch_size=32, epochs=20, seed=0, device=None, progress=True, fused=False):
+               batch_size=32, epochs=20, seed=0, device=None, progress=True, weight_decay=0.0,
+               schedule=None, patience=None, fused=False):
     """Train the PyTorch twin from ``params`` exactly as ``companion.train.train`` does.
 
     Same initial weights, same batch order (``epoch_orders(N, epochs, seed)``), same update
-    rule (``fused=True``: its fused implementation, see ``torch_optimizer``). Returns
-    ``(model, history)`` with the history in the same columns.
+    rule (``fused=True``: its fused implementation, see ``torch_optimizer``), same weight decay,
+    schedule and early stopping. Returns ``(model, history)`` with the history in the same
+    columns and ``history.attrs["kept_epoch"]``.
     """
-    check_training_inputs(params, X, y, X_val, y_val, batch_size, epochs)
+    check_training_inputs(params, X, y, X_val, y_val, batch_size, epochs, weight_decay,
+                          schedule, patience)
     if X.dtype != params["W1"].dtype:  # torch, unlike NumPy, will not mix the two
         raise ValueError(f"X is {X.dtype} but the parameters are {params['W1'].dtype}: "
                          "convert one of them with .astype")
     model = to_torch(params, device)
     dev = next(model.parameters()).device
-    opt = torch_optimizer(optimizer, model, learning_rate, fused)
+    opt = torch_optimizer(optimizer, model, learning_rate, weight_decay, fused)
+    scheduler = torch_scheduler(schedule, opt, epochs)
+    stopper = patience and EarlyStopping(patience, lambda: {k: v.clone() for k, v in
+                                                             model.state_dict().items()})
     loss_fn = nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev)
     has_val = X_val is not None
@@ -121,8 +149,13 @@ def train_twin(params, X, y, X_val=None, y_val=None, optimizer="adam", learning_
         rows.append(dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
                          val_loss=val_loss, val_acc=val_acc, seconds=seconds))
         bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
-    return model, pd.DataFrame(rows, columns=["epoch", "train_loss", "train_acc", "val_loss",
-                                              "val_acc", "seconds"])
+        if scheduler:
+            scheduler.step()
+        if stopper and stopper.stop(epoch, val_loss):
+            break
+    if stopper:
+        model.load_state_dict(stopper.kept)
+    return model, history_frame(rows, stopper)
 
 
 @contextmanager

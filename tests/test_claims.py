@@ -27,7 +27,7 @@ CHAPTERS = chapters.chapters()
 FLOORS = {
     "intro": 6, "01_data": 24, "02_initialization": 42, "03_forward": 27, "04_loss": 37,
     "05_backprop": 29, "06_updates": 40, "07_training": 19, "08_pytorch": 40,
-    "09_fair_comparison": 44,
+    "09_fair_comparison": 44, "generalization": 38,
 }
 
 
