@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import chapters  # noqa: E402
 
-CHAPTER = ROOT / "book" / "08_pytorch.ipynb"
+CHAPTER = ROOT / "book" / "09_pytorch.ipynb"
 PREFIX = "application/papermill.record/"
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:e[-+]?\d+)?")
 

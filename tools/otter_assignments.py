@@ -60,7 +60,7 @@ IGNORE = "otter_ignore"  # otter skips these cells when it grades
 WORDS_PER_MINUTE = 150  # reading speed assumed for technical prose with math
 WEEKS = {1: ["intro", "01_data", "02_initialization", "03_forward"],
          2: ["04_loss", "05_backprop", "06_updates"],
-         3: ["07_training", "08_pytorch", "09_fair_comparison"]}
+         3: ["07_training", "08_generalization", "09_pytorch", "10_fair_comparison"]}
 
 
 def companion_requirement():
