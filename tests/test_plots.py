@@ -85,14 +85,15 @@ def test_misclassified_grid_without_mistakes_is_an_empty_figure():
 
 def test_weight_images():
     W1 = np.random.default_rng(0).normal(size=(784, 5))
-    W1[7, 2] = 9.0  # the largest weight of unit 2 is positive
+    W1[7, 2], W1[7, 3] = 9.0, -8.0  # the largest weight of unit 2 is positive, of unit 3 not
     fig = plots.weight_images(W1)  # asks for 32 units, the layer has 5
     tiles = image_axes(fig)
     assert [ax.get_title() for ax in tiles] == [f"unit {j}" for j in range(5)]
     assert all(ax.title.get_fontsize() == 8 for ax in tiles)
     image = tiles[2].images[0]
     np.testing.assert_array_equal(image.get_array(), W1[:, 2].reshape(28, 28))
-    assert image.get_clim() == (-9.0, 9.0)  # symmetric: mid-grey is zero
+    # symmetric: mid-grey is zero
+    assert image.get_clim() == (-9.0, 9.0) and tiles[3].images[0].get_clim() == (-8.0, 8.0)
     assert image.get_cmap().name == "gray"  # white = large positive, black = negative
     assert len(image_axes(plots.weight_images(np.ones((784, 64)), n=10))) == 10
 
