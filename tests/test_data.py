@@ -10,8 +10,10 @@ import hashlib
 import http.server
 import socket
 import threading
+from pathlib import Path
 
 import numpy as np
+import pooch
 import pytest
 
 from companion import data, init, train
@@ -51,7 +53,7 @@ def test_embedded_splits_are_a_partition_of_the_sample(digits):
 
 
 def test_embedded_split_depends_on_the_seed_only(digits):
-    again = data.load("mnist-5k", seed=0)
+    again = data.load()  # the defaults: the embedded sample, seed 0
     other = data.load("mnist-5k", seed=1)
     for field in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
         np.testing.assert_array_equal(getattr(again, field), getattr(digits, field))
@@ -115,8 +117,25 @@ def test_read_idx_rejects_a_cut_gzip_stream(tmp_path):
                                     b"\x1f\x8b", b""])
 def test_read_idx_rejects_a_bad_magic_number(tmp_path, header):
     payload = header + idx_bytes(np.ones((2, 2, 2)))[4:]
-    with pytest.raises(ValueError, match="bad IDX magic number"):
-        data.read_idx(write(tmp_path / "bad.gz", payload))
+    path = write(tmp_path / "bad.gz", payload)
+    with pytest.raises(ValueError) as err:
+        data.read_idx(path)
+    assert str(err.value) == (f"{path}: bad IDX magic number {payload[:4].hex()} "
+                              "(expected 00000801 for labels or 00000803 for images)")
+
+
+def test_read_idx_at_the_edges_of_its_header(tmp_path):
+    # four bytes: a good magic number, then nothing: the sizes are missing
+    with pytest.raises(ValueError, match="IDX header is truncated"):
+        data.read_idx(write(tmp_path / "four.idx", b"\x00\x00\x08\x01"))
+    # a header and no data: zero labels is a valid file
+    empty = data.read_idx(write(tmp_path / "empty.idx", b"\x00\x00\x08\x01" + bytes(4)))
+    assert empty.shape == (0,) and empty.dtype == np.uint8
+    # each size is four bytes, big-endian (sizes above 2**24 use all four; no data needed
+    # when one size is 0)
+    sizes = (2**24 + 5, 0, 2**24 + 7)
+    header = b"\x00\x00\x08\x03" + b"".join(n.to_bytes(4, "big") for n in sizes)
+    assert data.read_idx(write(tmp_path / "big.idx", header)).shape == sizes
 
 
 # --- downloads, from a local server --------------------------------------------------------
@@ -175,15 +194,22 @@ def publish(www, payloads, monkeypatch, url="http://example.invalid/"):
     return hashes
 
 
-def test_cache_dir_follows_the_environment(cache):
+def test_cache_dir_follows_the_environment(cache, monkeypatch):
     assert data.cache_dir() == cache
+    default = Path(pooch.os_cache("companion"))  # the user's cache folder, named after us
+    assert default.name == "companion"
+    monkeypatch.setenv("COMPANION_DATA_DIR", "")
+    assert data.cache_dir() == default
+    monkeypatch.delenv("COMPANION_DATA_DIR")
+    assert data.cache_dir() == default
 
 
-def test_load_downloads_checks_and_splits(server, cache, monkeypatch):
+def test_load_downloads_checks_and_splits(server, cache, monkeypatch, capsys):
     www, url = server
     arrays = small_mnist()
     publish(www, arrays, monkeypatch, url=url)
     d = data.load("mnist", seed=0, val_fraction=0.1)  # the URL from data.SOURCES
+    assert capsys.readouterr().err.count("100%") == 4  # a progress bar for each download
     assert d.name == "mnist" and len(d.class_names) == 10
     assert d.X_train.shape == (90, 784) and d.X_val.shape == (10, 784)
     assert d.X_test.shape == (N_TEST, 784)
@@ -266,7 +292,8 @@ def test_fetch_with_the_server_down_says_what_is_missing_and_where(cache, tmp_pa
     message = str(err.value)
     assert f"mnist file {first}" in message and url in message
     assert str(cache / "mnist" / first) in message
-    assert "mnist-5k" in message  # the offline alternative
+    # the offline alternative
+    assert message.endswith("or use load('mnist-5k'), which ships with the package.")
 
 
 # --- full scale: Debian's Fashion-MNIST files ----------------------------------------------

@@ -72,6 +72,15 @@ def test_cross_entropy_at_huge_logits_is_finite_and_exact(dtype):
         np.log(2), rel=4 * eps)
 
 
+def test_cross_entropy_shifts_each_row_by_its_own_maximum():
+    # rows of very different scales: shifted by the largest logit of the whole batch, the second
+    # row would sit near -1e4, where float32 resolves only about 1e-3
+    Z = np.array([[1e4, -1e4], [0.0, 0.0]], dtype=np.float32)
+    expected = np.log(2) / 2  # the first row costs 0, the second ln 2
+    assert cross_entropy(Z, np.array([0, 1])) == pytest.approx(expected, rel=4 * np.finfo(
+        np.float32).eps)
+
+
 def test_logsumexp_does_not_overflow():
     Z = np.array([[1000.0, 1000.0, -np.inf], [0.0, np.log(3.0), -1e300]])
     np.testing.assert_allclose(logsumexp(Z), [1000 + np.log(2), np.log(4)], rtol=1e-15)

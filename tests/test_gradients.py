@@ -55,6 +55,20 @@ def test_backward_returns_the_shapes_and_dtypes_of_params():
         k: (p.shape, p.dtype) for k, p in params.items()}
 
 
+def test_relu_at_exactly_zero_passes_no_gradient_like_autograd():
+    # an all-zero image with zero biases puts every pre-activation exactly at the kink
+    params = init.init_params(np.random.default_rng(0), D=12, H=8, C=10, dtype=np.float64)
+    params["b2"][:] = np.arange(10) / 10  # Z2 = b2: the loss still has a gradient
+    X, y = np.zeros((3, 12)), np.array([1, 4, 9])
+    cache = forward(params, X)
+    assert not cache["Z1"].any()
+    grads = backward(params, cache, y)
+    _, expected = torch_gradients(params, X, y)
+    assert np.abs(expected["b2"]).max() > 0 and not expected["b1"].any()
+    for k in KEYS:
+        np.testing.assert_allclose(grads[k], expected[k], rtol=1e-12, atol=0, err_msg=k)
+
+
 def test_dead_relu_units_get_zero_gradient():
     params, X, y = params_and_batch(0, "he")
     params["b1"][:3] = -1e3  # units 0..2 are off for every sample
@@ -105,6 +119,18 @@ def test_relative_error():
     assert gradcheck.relative_error(a, -a) == pytest.approx(1.0)
     assert gradcheck.relative_error(a, np.zeros(2)) == pytest.approx(1.0)
     assert gradcheck.relative_error(a, a * (1 + 1e-3)) == pytest.approx(1e-3 / (2 + 1e-3))
+    # small gradients (norms adding up to less than 1) are compared all the same
+    small = a * 1e-4
+    assert gradcheck.relative_error(small, -small) == pytest.approx(1.0)
+    assert gradcheck.relative_error(small, small * (1 + 1e-3)) == pytest.approx(1e-3 / (2 + 1e-3))
+
+
+def test_check_gradients_uses_the_step_it_is_given():
+    # central differences err by O(h^2): a coarse step shows in the relative error
+    params, X, y = params_and_batch(0, "he")
+    fine = gradcheck.check_gradients(params, X, y, h=H_STEP)
+    coarse = gradcheck.check_gradients(params, X, y, h=1e-2)
+    assert max(fine.values()) < 1e-6 < min(coarse.values())
 
 
 def test_check_gradients_catches_a_wrong_backward(monkeypatch):

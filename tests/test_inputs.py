@@ -1,5 +1,7 @@
 """Bad input raises ValueError with a message that names the problem."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -27,21 +29,36 @@ def with_inf(X):
     return X
 
 
+def whole(message):
+    """A pattern that matches exactly ``message``: what the learner reads, word for word."""
+    return "^" + re.escape(message) + "$"
+
+
 # (name, change to (X, y), expected message)
 BAD_DATA = [
-    ("X 1-D", lambda X, y: (X[0], y), r"X must be a 2-D array \(N, D\).*\(784,\)"),
-    ("X 3-D", lambda X, y: (X.reshape(N, 28, 28), y), r"2-D array.*\(6, 28, 28\)"),
-    ("X too few features", lambda X, y: (X[:, :100], y), "100 features.*expects 784"),
-    ("X uint8", lambda X, y: ((X * 255).astype(np.uint8), y), "float32 or float64.*uint8"),
-    ("X int", lambda X, y: (X.astype(np.int64), y), "float32 or float64.*int64"),
-    ("X NaN", lambda X, y: (with_nan(X), y), "NaN or inf"),
-    ("X inf", lambda X, y: (with_inf(X), y), "NaN or inf"),
-    ("X empty", lambda X, y: (X[:0], y[:0]), r"empty.*N = 0"),
-    ("y too short", lambda X, y: (X, y[:-1]), r"y must have shape \(6,\).*\(5,\)"),
-    ("y 2-D", lambda X, y: (X, y[:, None]), r"y must have shape \(6,\).*\(6, 1\)"),
-    ("y float", lambda X, y: (X, y.astype(np.float64)), "integer class labels.*float64"),
-    ("y too big", lambda X, y: (X, np.where(np.arange(N) == 3, 10, y)), r"0\.\.9.*to 10"),
-    ("y negative", lambda X, y: (X, np.where(np.arange(N) == 3, -1, y)), r"0\.\.9.*from -1"),
+    ("X 1-D", lambda X, y: (X[0], y),
+     whole("X must be a 2-D array (N, D) with samples in rows, got shape (784,)")),
+    ("X 3-D", lambda X, y: (X.reshape(N, 28, 28), y),
+     whole("X must be a 2-D array (N, D) with samples in rows, got shape (6, 28, 28)")),
+    ("X too few features", lambda X, y: (X[:, :100], y),
+     whole("X has 100 features per sample, the network expects 784")),
+    ("X uint8", lambda X, y: ((X * 255).astype(np.uint8), y),
+     whole("X must be float32 or float64, got uint8; for pixels, divide by 255 first")),
+    ("X int", lambda X, y: (X.astype(np.int64), y),
+     whole("X must be float32 or float64, got int64; for pixels, divide by 255 first")),
+    ("X NaN", lambda X, y: (with_nan(X), y), whole("X contains NaN or inf values")),
+    ("X inf", lambda X, y: (with_inf(X), y), whole("X contains NaN or inf values")),
+    ("X empty", lambda X, y: (X[:0], y[:0]), whole("X is empty: there are no samples (N = 0)")),
+    ("y too short", lambda X, y: (X, y[:-1]),
+     whole("y must have shape (6,), one label per row of X, got (5,)")),
+    ("y 2-D", lambda X, y: (X, y[:, None]),
+     whole("y must have shape (6,), one label per row of X, got (6, 1)")),
+    ("y float", lambda X, y: (X, y.astype(np.float64)),
+     whole("y must hold integer class labels, got float64")),
+    ("y too big", lambda X, y: (X, np.where(np.arange(N) == 3, 10, y)),
+     r"^labels must be in 0\.\.9, got values from \d to 10$"),
+    ("y negative", lambda X, y: (X, np.where(np.arange(N) == 3, -1, y)),
+     r"^labels must be in 0\.\.9, got values from -1 to \d$"),
 ]
 
 
@@ -112,7 +129,8 @@ def test_bad_learning_rate(learning_rate):
 def test_unknown_init_method_and_a_seed_instead_of_a_generator():
     with pytest.raises(ValueError, match="unknown init method 'lecun'.*he, xavier, uniform"):
         init.init_params(np.random.default_rng(0), method="lecun")
-    with pytest.raises(ValueError, match="rng must be a np.random.Generator"):
+    with pytest.raises(ValueError, match=whole(
+            "rng must be a np.random.Generator, e.g. np.random.default_rng(0)")):
         init.init_params(0)
 
 
@@ -143,7 +161,7 @@ def test_metrics_reject_mismatched_or_out_of_range_labels():
         metrics.accuracy(y, y[:2])
     with pytest.raises(ValueError, match=r"equal-length.*\(3,\) and \(1,\)"):
         metrics.confusion_matrix(y, y[:1])  # would broadcast
-    with pytest.raises(ValueError, match="no labels"):
+    with pytest.raises(ValueError, match=whole("no labels: accuracy needs at least one sample")):
         metrics.accuracy(y[:0], y[:0])
     with pytest.raises(ValueError, match=r"0\.\.9.*from -1"):
         metrics.confusion_matrix(y, np.array([0, 1, -1]))  # would count as class 9
@@ -154,9 +172,22 @@ def test_metrics_reject_mismatched_or_out_of_range_labels():
 @pytest.mark.parametrize("fit", [train, twin.train_twin], ids=["numpy", "torch"])
 def test_validation_images_without_labels_are_rejected(fit):
     X, y = good()
-    with pytest.raises(ValueError, match="both X_val and y_val"):
+    message = whole("give both X_val and y_val (validation images and labels), or neither")
+    with pytest.raises(ValueError, match=message):
         fit(init.init_params(np.random.default_rng(0)), X, y, X_val=X, epochs=1,
             progress=False)
+
+
+@pytest.mark.parametrize("fit", [train, twin.train_twin], ids=["numpy", "torch"])
+def test_labels_are_checked_against_the_networks_classes(fit):
+    X, y = good()[0], np.array([0, 1, 2, 2, 1, 0])
+    params = init.init_params(np.random.default_rng(0), C=3)
+    fit(params, X, y, X, y, epochs=1, progress=False)  # 0..2 is right for C = 3
+    message = r"^labels must be in 0\.\.2, got values from 0 to 5$"
+    with pytest.raises(ValueError, match=message):
+        fit(params, X, np.where(y == 2, 5, y), epochs=1, progress=False)
+    with pytest.raises(ValueError, match=message):
+        fit(params, X, y, X, np.where(y == 2, 5, y), epochs=1, progress=False)
 
 
 def test_twin_rejects_bad_labels_and_mixed_dtypes():
@@ -164,5 +195,6 @@ def test_twin_rejects_bad_labels_and_mixed_dtypes():
     params = init.init_params(np.random.default_rng(0))
     with pytest.raises(ValueError, match="labels must be in 0..9"):
         twin.train_twin(params, X, y + 10, epochs=1, progress=False)
-    with pytest.raises(ValueError, match="X is float64 but the parameters are float32"):
+    with pytest.raises(ValueError, match=whole("X is float64 but the parameters are float32: "
+                                               "convert one of them with .astype")):
         twin.train_twin(params, X.astype(np.float64), y, epochs=1, progress=False)

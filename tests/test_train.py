@@ -31,6 +31,14 @@ def test_defaults_reach_90_percent_on_the_embedded_test_split(digits):
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
 
 
+def test_defaults_are_adam_at_1e_3_in_batches_of_32_with_seed_0(digits):
+    X, y = digits.X_train[:96], digits.y_train[:96]
+    implicit, _ = train.train(fresh_params(), X, y, epochs=1, progress=False)
+    explicit, _ = train.train(fresh_params(), X, y, optimizer="adam", learning_rate=1e-3,
+                              batch_size=32, epochs=1, seed=0, progress=False)
+    assert_same_params(implicit, explicit)
+
+
 def test_overfits_20_examples(digits):
     X, y = digits.X_train[:20], digits.y_train[:20]
     assert len(np.unique(y)) > 5
@@ -109,16 +117,18 @@ def test_zero_epochs_is_an_empty_history(digits):
     assert_same_params(trained, params)
 
 
-def test_each_epoch_walks_every_sample_in_contiguous_batches(digits):
-    # 5 samples, batch 2: batches are order[0:2], order[2:4] and the last, short, order[4:5]
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_each_epoch_walks_every_sample_in_contiguous_batches(digits, batch_size):
+    # 5 samples, batch 2: batches are order[0:2], order[2:4] and the last, short, order[4:5];
+    # batch 1: one sample a step
     X, y = digits.X_train[:5].astype(np.float64), digits.y_train[:5]
     params = fresh_params(dtype=np.float64)
-    trained, _ = train.train(params, X, y, optimizer="sgd", learning_rate=0.5, batch_size=2,
-                             epochs=2, seed=9, progress=False)
+    trained, _ = train.train(params, X, y, optimizer="sgd", learning_rate=0.5,
+                             batch_size=batch_size, epochs=2, seed=9, progress=False)
     expected = {k: v.copy() for k, v in params.items()}
     for order in train.epoch_orders(5, 2, 9):
-        for i in range(0, 5, 2):
-            batch = order[i:i + 2]
+        for i in range(0, 5, batch_size):
+            batch = order[i:i + batch_size]
             grads = backward(expected, forward(expected, X[batch]), y[batch])
             for k in expected:
                 expected[k] -= 0.5 * grads[k]
