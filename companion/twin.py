@@ -65,10 +65,10 @@ def torch_optimizer(name, model, learning_rate, weight_decay=0.0, fused=False):
     """The ``torch.optim`` twin of ``companion.optim.make_optimizer(name, learning_rate)``.
 
     ``weight_decay`` applies to the weights only, as in ``train``: the biases are then in a
-    second parameter group without it. torch's SGD and Adam add ``weight_decay * W`` to the gradient
-    (the L2 penalty); AdamW decays the weights directly (decoupled). ``fused=True`` picks
-    the fused implementation, which all of them have: the same update, done by one call for
-    all parameters instead of a few operations on each tensor.
+    second parameter group without it. torch's SGD and Adam add ``weight_decay * W`` to the
+    gradient (the L2 penalty); AdamW decays the weights directly (decoupled). ``fused=True``
+    picks the fused implementation, which all of them have: the same update, done by one
+    call for all parameters instead of a few operations on each tensor.
     """
     groups = model.parameters() if not weight_decay else [
         {"params": [model[0].weight, model[2].weight], "weight_decay": weight_decay},
