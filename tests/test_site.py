@@ -230,6 +230,10 @@ class Site:
                         page.wait_for_function(follows, timeout=5_000)
                     except Exception:
                         pass  # the page did not follow: test_each_page_follows... says so
+                    # the theme's colours change with CSS transitions: audit the new colours,
+                    # not the ones half-way (axe once measured the search button mid-fade)
+                    page.wait_for_function(
+                        "document.getAnimations().every(a => a.playState !== 'running')")
                 self._look(name, page, visit)
         finally:
             context.close()
