@@ -39,6 +39,7 @@ _forward = _forward_module.forward
 _backward = _backward_module.backward
 _cross_entropy = loss.cross_entropy
 _numerical_gradient = gradcheck.numerical_gradient
+_EarlyStopping = train.EarlyStopping
 
 
 @dataclass
@@ -1007,8 +1008,136 @@ def check_confusion_matrix(run, seed=0):
                  "as class j")
 
 
+# --- chapter 8: early stopping -----------------------------------------------------------------
 
-# --- chapter 8: the weights in the PyTorch twin ------------------------------------------------
+def _kept_and_ran(values, patience):
+    """(kept, ran) as ``train`` gets them from ``EarlyStopping``: the epoch kept (from 1) and
+    the epochs run."""
+    stopper = _EarlyStopping(patience, lambda: None)
+    ran = next((epoch for epoch, value in enumerate(values, start=1)
+                if stopper.stop(epoch, value)), len(values))
+    return stopper.kept_epoch, ran
+
+
+def _stopping_rule(values, patience, improves=lambda value, best, last: value < best,
+                   stops=lambda epoch, kept, since, patience: epoch - kept >= patience,
+                   at_end=lambda kept, patience, n: n):
+    """The rule written out, with the parts a learner gets wrong as arguments: when an epoch is
+    kept, when training stops, and what is returned at the end of the list."""
+    best, last, kept, since = np.inf, np.inf, 0, 0
+    for epoch, value in enumerate(values, start=1):
+        since = 0 if value < last else since + 1  # epochs since the loss last fell
+        if improves(value, best, last):
+            best, kept = min(value, best), epoch
+        last = value
+        if stops(epoch, kept, since, patience):
+            return kept, epoch
+    return kept, at_end(kept, patience, len(values))
+
+
+_KEPT_EPOCH_MISTAKES = {
+    "keeps a later epoch whose loss only equals the lowest: an epoch is kept when its loss is "
+    "strictly lower than every loss before it (<, not <=); a tie keeps the earlier epoch":
+        lambda v, p: _stopping_rule(v, p, improves=lambda value, best, last: value <= best),
+    "stops one epoch late: stop at the first epoch that is patience epochs past the kept one, "
+    "epoch - kept >= patience (not >)":
+        lambda v, p: _stopping_rule(v, p, stops=lambda e, k, s, p: e - k > p),
+    "stops one epoch early: stop at the first epoch that is patience epochs past the kept one, "
+    "epoch - kept >= patience":
+        lambda v, p: _stopping_rule(v, p, stops=lambda e, k, s, p: e - k >= p - 1),
+    "ignores patience: it stops at the first epoch without a lower loss, as if patience were 1":
+        lambda v, p: _stopping_rule(v, p, stops=lambda e, k, s, p: e - k >= 1),
+    "looks at the whole list (the lowest loss of all the epochs): early stopping cannot see the "
+    "losses after it stops; it keeps the lowest loss among the epochs it ran, and stops "
+    "patience epochs after it":
+        lambda v, p: (int(np.argmin(v)) + 1, len(v)),
+    "counts the epochs since the loss last fell from one epoch to the next: patience counts "
+    "the epochs since the kept one, whose loss is the lowest so far (epoch - kept)":
+        lambda v, p: _stopping_rule(v, p, stops=lambda e, k, s, p: s >= p),
+    "keeps the last epoch whose loss fell from the epoch before: keep the epoch whose loss is "
+    "lower than every loss before it (compare with the lowest so far, not with the previous "
+    "epoch)":
+        lambda v, p: _stopping_rule(v, p, improves=lambda value, best, last: value < last),
+    "counts epochs past the end of the list (kept + patience): when the list ends first, "
+    "training ran len(val_losses) epochs":
+        lambda v, p: _stopping_rule(v, p, at_end=lambda k, p, n: k + p),
+}
+
+
+def _loss_curves(seed):
+    """Validation-loss curves that reveal the usual mistakes, and random ones with ties."""
+    rng = np.random.default_rng(seed)
+    curves = [
+        [0.9, 0.5, 0.4, 0.45, 0.5, 0.6, 0.7],  # falls, then rises
+        [0.9, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8],  # a tie with the lowest loss
+        [1.0, 0.8, 0.6, 0.5],  # falls to the end: never stops early
+        [0.5, 0.6, 0.7, 0.8, 0.9],  # lowest at the first epoch
+        [0.5, 0.9, 0.8, 0.7, 0.6, 0.55, 0.52, 0.4],  # falls again, but stays above the lowest
+        [0.6, 0.5, 0.55, 0.6, 0.65, 0.7, 0.3],  # a lower loss after it has stopped
+        [0.9, 0.8, 0.7, 0.75],  # ends before patience runs out
+    ]
+    curves += [(rng.integers(1, 10, rng.integers(6, 15)) / 10).tolist() for _ in range(12)]
+    return curves
+
+
+def _epoch_number(x):
+    """An epoch returned by the learner as an int, or None if it is not a whole number."""
+    try:
+        number = float(x)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+@_grader((train, "EarlyStopping"))
+def check_kept_epoch(run, seed=0):
+    """Check ``fn(val_losses, patience) -> (kept, ran)``: the epoch early stopping keeps
+    (counting from 1) and the epochs it runs, as ``train.EarlyStopping`` decides them, for a
+    list of validation losses, epoch 1 first."""
+    cases = [(curve, patience) for curve in _loss_curves(seed) for patience in (1, 2, 3)]
+    cases.append((_loss_curves(seed)[0], 10))  # patience longer than the list
+    got, want = [], []
+    for values, patience in cases:
+        given = list(values)
+        out = run(given, patience)
+        if given != values:
+            return _fail("changes the list it was given (pop, sort, append, ...): the caller's "
+                         "losses are lost; read val_losses without changing it")
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return _fail("should return the pair (kept, ran): end with return kept, ran")
+        kept, ran = (_epoch_number(x) for x in out)
+        if kept is None and np.isclose(float(out[0]), min(values)):
+            return _fail("returns the lowest loss as kept, not its epoch: kept is the number "
+                         "of the epoch (1 for the first)")
+        if kept is None or ran is None:
+            return _fail(f"returned {tuple(out)}: kept and ran are epoch numbers, whole "
+                         "numbers counting from 1")
+        got.append((kept, ran))
+        want.append(_kept_and_ran(values, patience))
+    if got == want:
+        return Feedback(True, "keeps the first epoch with the lowest loss so far and stops "
+                              "patience epochs after it, or at the end of the list")
+    wrong = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+    values, patience = cases[wrong]
+    example = (f" (for the losses {values} and patience {patience}: expected "
+               f"{want[wrong]}, got {got[wrong]})")
+    if all(g == w[::-1] for g, w in zip(got, want)):
+        return _fail("returns (ran, kept): the pair is (kept, ran), the kept epoch first")
+    if all(g[0] == w[0] - 1 for g, w in zip(got, want)):
+        return _fail("counts the epochs from 0: the first epoch is epoch 1 "
+                     "(enumerate(val_losses, start=1))" + example)
+    for message, mistake in _KEPT_EPOCH_MISTAKES.items():
+        if all(g == mistake(list(v), p) for g, (v, p) in zip(got, cases)):
+            return _fail(message + example)
+    if all(g[0] == w[0] for g, w in zip(got, want)):
+        return _fail("keeps the right epoch but runs the wrong number of epochs: training "
+                     "stops at the first epoch that is patience epochs past the kept one, or "
+                     "at the end of the list" + example)
+    return _fail("keeps the wrong epoch: the kept epoch is the first one whose loss is "
+                 "strictly lower than every loss before it, among the epochs run" + example)
+
+
+# --- chapter 9: the weights in the PyTorch twin ------------------------------------------------
 
 def _torch_modules():
     """The twin's module, or None when PyTorch is missing (the check then says so)."""

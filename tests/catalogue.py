@@ -788,6 +788,158 @@ def confusion_add_at(y_true, y_pred, C):
 CONFUSION_RIGHT.append(confusion_add_at)
 
 
+# --- early stopping --------------------------------------------------------------------------
+
+def kept_epoch(val_losses, patience):
+    best, kept = np.inf, 0
+    for epoch, value in enumerate(val_losses, start=1):
+        if value < best:
+            best, kept = value, epoch
+        if epoch - kept >= patience:
+            return kept, epoch
+    return kept, len(val_losses)
+
+
+def kept_epoch_with(improves=lambda value, best, previous: value < best,
+                    stops=lambda epoch, kept, patience: epoch - kept >= patience,
+                    at_end=lambda kept, patience, n: n, first=1):
+    """The rule as a learner writes it, with one part changed."""
+    def fn(val_losses, patience):
+        best, previous, kept = np.inf, np.inf, 0
+        for epoch, value in enumerate(val_losses, start=first):
+            if improves(value, best, previous):
+                best, kept = min(best, value), epoch
+            previous = value
+            if stops(epoch, kept, patience):
+                return kept, epoch
+        return kept, at_end(kept, patience, len(val_losses))
+    return fn
+
+
+def kept_epoch_since_fall(val_losses, patience):
+    best, previous, kept, wait = np.inf, np.inf, 0, 0
+    for epoch, value in enumerate(val_losses, start=1):
+        if value < best:
+            best, kept = value, epoch
+        wait = 0 if value < previous else wait + 1  # epochs since the loss last fell
+        previous = value
+        if wait >= patience:
+            return kept, epoch
+    return kept, len(val_losses)
+
+
+def kept_epoch_pops(val_losses, patience):
+    best, kept, epoch = np.inf, 0, 0
+    while val_losses:
+        value, epoch = val_losses.pop(0), epoch + 1  # empties the caller's list
+        if value < best:
+            best, kept = value, epoch
+        if epoch - kept >= patience:
+            return kept, epoch
+    return kept, epoch
+
+
+def kept_epoch_returns_loss(val_losses, patience):
+    best, kept = np.inf, 0
+    for epoch, value in enumerate(val_losses, start=1):
+        if value < best:
+            best, kept = value, epoch
+        if epoch - kept >= patience:
+            return best, epoch
+    return best, len(val_losses)
+
+
+def kept_epoch_no_increment(val_losses, patience):
+    best, kept, epoch = np.inf, 0, 1
+    while epoch <= len(val_losses):
+        value = val_losses[epoch - 1]
+        if value < best:
+            best, kept = value, epoch
+            epoch += 1
+            continue
+        if epoch - kept >= patience:
+            return kept, epoch
+    return kept, len(val_losses)
+
+
+def kept_epoch_companion(val_losses, patience):
+    stopper = train.EarlyStopping(patience, lambda: None)
+    for epoch, value in enumerate(val_losses, start=1):
+        if stopper.stop(epoch, value):
+            return stopper.kept_epoch, epoch
+    return stopper.kept_epoch, len(val_losses)
+
+
+KEPT_EPOCH_WRONG = [
+    (kept_epoch_with(improves=lambda value, best, previous: value <= best), "strictly lower"),
+    (kept_epoch_with(first=0), "counts the epochs from 0"),
+    (kept_epoch_with(stops=lambda epoch, kept, patience: epoch - kept > patience),
+     "stops one epoch late"),
+    (kept_epoch_with(stops=lambda epoch, kept, patience: epoch - kept + 1 >= patience),
+     "stops one epoch early"),
+    (kept_epoch_with(stops=lambda epoch, kept, patience: epoch > kept), "ignores patience"),
+    (lambda val_losses, patience: (int(np.argmin(val_losses)) + 1, len(val_losses)),
+     "looks at the whole list"),
+    (kept_epoch_since_fall, "since the loss last fell"),
+    (kept_epoch_with(improves=lambda value, best, previous: value < previous),
+     "keeps the last epoch whose loss fell"),
+    (kept_epoch_with(at_end=lambda kept, patience, n: kept + patience), "past the end"),
+    (lambda val_losses, patience: kept_epoch(val_losses, patience)[::-1], "returns (ran, kept)"),
+    (kept_epoch_returns_loss, "the lowest loss as kept, not its epoch"),
+    (lambda val_losses, patience: kept_epoch(val_losses, patience)[0], "the pair (kept, ran)"),
+    (kept_epoch_pops, "changes the list it was given"),
+    (kept_epoch_no_increment, "did not finish"),
+    (kept_epoch_companion, "train.EarlyStopping"),
+    (lambda val_losses, patience: None, "returns None"),
+]
+
+
+def kept_epoch_counter(val_losses, patience):
+    best, kept, wait = float("inf"), 0, 0
+    for epoch, value in enumerate(val_losses, start=1):
+        if value < best:
+            best, kept, wait = value, epoch, 0
+        else:
+            wait += 1
+            if wait == patience:
+                return [kept, epoch]
+    return [kept, len(val_losses)]
+
+
+def kept_epoch_prefix_argmin(val_losses, patience):
+    for ran in range(1, len(val_losses) + 1):
+        kept = int(np.argmin(val_losses[:ran])) + 1  # argmin: the first of equal values
+        if ran - kept >= patience:
+            return kept, ran
+    return int(np.argmin(val_losses)) + 1, len(val_losses)
+
+
+def kept_epoch_vectorized(val_losses, patience):
+    v = np.asarray(val_losses, dtype=float)
+    epochs = np.arange(1, len(v) + 1)
+    lowest_before = np.minimum.accumulate(np.concatenate([[np.inf], v[:-1]]))
+    kept_so_far = np.maximum.accumulate(np.where(v < lowest_before, epochs, 0))
+    stops = np.flatnonzero(epochs - kept_so_far >= patience)
+    ran = stops[0] + 1 if stops.size else len(v)
+    return int(kept_so_far[ran - 1]), int(ran)
+
+
+def kept_epoch_two_passes(val_losses, patience):
+    best, since, ran = val_losses[0], 0, len(val_losses)
+    for i in range(1, len(val_losses)):  # first pass: where it stops
+        since = 0 if val_losses[i] < best else since + 1
+        best = min(best, val_losses[i])
+        if since >= patience:
+            ran = i + 1
+            break
+    seen = val_losses[:ran]  # second pass: the first epoch of the lowest loss it saw
+    return seen.index(min(seen)) + 1, ran
+
+
+KEPT_EPOCH_RIGHT = [kept_epoch, kept_epoch_counter, kept_epoch_prefix_argmin,
+                    kept_epoch_vectorized, kept_epoch_two_passes]
+
+
 # --- the PyTorch twin ------------------------------------------------------------------------
 
 def to_torch(params, mistake=None):
@@ -901,5 +1053,6 @@ CATALOGUE = {
     "training_loop": (checks.check_training_loop, TRAINING_LOOP_WRONG, TRAINING_LOOP_RIGHT),
     "accuracy": (checks.check_accuracy, ACCURACY_WRONG, ACCURACY_RIGHT),
     "confusion_matrix": (checks.check_confusion_matrix, CONFUSION_WRONG, CONFUSION_RIGHT),
+    "kept_epoch": (checks.check_kept_epoch, KEPT_EPOCH_WRONG, KEPT_EPOCH_RIGHT),
     "to_torch": (checks.check_to_torch, TO_TORCH_WRONG, TO_TORCH_RIGHT),
 }

@@ -52,6 +52,7 @@ FORBIDDEN = {  # exercise: the companion's versions it may not call
     "training_loop": [("train", "train"), ("train", "train_step")],
     "accuracy": [("metrics", "accuracy")],
     "confusion_matrix": [("metrics", "confusion_matrix")],
+    "kept_epoch": [("train", "EarlyStopping")],
     "to_torch": [("twin", "to_torch")],
 }
 
@@ -141,6 +142,7 @@ def test_the_adam_and_momentum_references_are_the_companions_optimizers():
 def test_the_references_are_the_companions_functions():
     assert checks._softmax is forward.softmax and checks._backward is backward_module.backward
     assert checks._numerical_gradient is gradcheck.numerical_gradient
+    assert checks._EarlyStopping is train.EarlyStopping
     assert checks.check_accuracy(metrics.accuracy).message.startswith("calls the companion's")
 
 

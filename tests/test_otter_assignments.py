@@ -89,6 +89,15 @@ def my_confusion_matrix(y_true, y_pred, C):
     M = np.zeros((C, C), dtype=int)
     M[y_true, y_pred] += 1
     return M''', "counts a repeated pair once"),
+    "ex-gen-early-stopping": ('''
+def my_kept_epoch(val_losses, patience):
+    best, kept = np.inf, 0
+    for epoch, value in enumerate(val_losses, start=1):
+        if value <= best:  # a tie counted as an improvement
+            best, kept = value, epoch
+        if epoch - kept >= patience:
+            return kept, epoch
+    return kept, len(val_losses)''', "strictly lower"),
     "ex-pytorch-to-torch": ('''
 def my_to_torch(params):
     D, H = params["W1"].shape
