@@ -382,6 +382,49 @@ def fill(text):
     return textwrap.fill(text, width=99, break_long_words=False, break_on_hyphens=False)
 
 
+def bullet(text):
+    """A Markdown list item wrapped at 99 columns, its later lines indented under its text."""
+    return textwrap.fill(text, width=99, subsequent_indent="  ", break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def verdicts(rows, one_rows):
+    """What the tables say, in sentences computed from them: written under the tables, so that
+    no number or comparison in the README is typed by hand."""
+    out = []
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        these = sorted((r for r in rows if r["dataset"] == dataset), key=lambda r: r["batch"])
+        small, large = these[0], these[-1]
+        gap = max(abs(r["numpy_acc"] - r["torch_acc"]) for r in these)
+        out.append(bullet(
+            f"- {dataset}, default threads: an epoch of the PyTorch twin takes "
+            f"{small['ratio']:.2f} times as long as the companion's at batch {small['batch']} "
+            f"and {large['ratio']:.2f} times at batch {large['batch']}; their test accuracies "
+            f"differ by at most {100 * gap:.2f} points."))
+    by_key = {}
+    for r in one_rows:
+        by_key.setdefault((r["dataset"], r["batch"]), {})[r["key"]] = r
+    for (dataset, batch), cell in by_key.items():
+        others = [r for key, r in cell.items() if key != "numpy"]
+        torch_rows = [r for r in others if r["key"].startswith("torch")]
+        faster = sorted((r for r in others if r["ratio"] < 1), key=lambda r: r["ratio"])
+        words = [f"- {dataset}, batch {batch}, one thread each:"]
+        if torch_rows:
+            slowest_torch = min(torch_rows, key=lambda r: r["ratio"])
+            words.append(
+                "the companion is faster than every PyTorch variant, compiled or not (the "
+                f"closest, {slowest_torch['label']}, takes {slowest_torch['ratio']:.2f} times "
+                "as long)" if slowest_torch["ratio"] > 1 else
+                "the companion is not faster than every PyTorch variant")
+        if faster:
+            words.append("; faster than the companion (time ratio in brackets): " + ", ".join(
+                f"{r['label']} ({r['ratio']:.2f})" for r in faster) + ".")
+        else:
+            words.append("; nothing measured here is faster than the companion.")
+        out.append(bullet(" ".join(words).replace(" ;", ";")))
+    return "\n".join(out)
+
+
 def readme_section(command, rows, one, args, load, others_max):
     """The README's part: command, machine and kernels, both tables."""
     intro = fill(
@@ -399,6 +442,9 @@ def readme_section(command, rows, one, args, load, others_max):
             "`benchmarks/README.md`. Compilation is not in the steps: "
             f"{compile_times(one['rows']) or 'no compiler ran'}.")
         text += f"\n{intro}\n\n{pivot(one['rows'], dataset)}\n"
+    said = verdicts(rows, one["rows"])
+    if said:
+        text += f"\nWhat these tables say (sentences written by the same command):\n\n{said}\n"
     return text
 
 

@@ -253,3 +253,25 @@ def test_readme_section_names_command_machine_kernels_and_both_tables():
     assert "| torch.compile of the whole step | 265 (1.66) |" in text
     assert "| JAX, jit of the whole step, optax Adam | 109 (0.68) |" in text
     assert "torch.compile 31.5 s at batch 32; JAX jit 0.8 s at batch 32" in text
+    # the sentences under the tables come from the same rows
+    assert ("an epoch of the PyTorch twin takes 3.00 times as long as the companion's at batch "
+            "32") in words
+    assert ("the companion is faster than every PyTorch variant, compiled or not (the closest, "
+            "torch.compile of the whole step, takes 1.66 times as long); faster than the "
+            "companion (time ratio in brackets): JAX, jit of the whole step, optax Adam (0.68)."
+            ) in words
+
+
+def test_the_verdicts_follow_the_numbers():
+    one = [dict(dataset="d", batch=512, key=k, label=k, ratio=r)
+           for k, r in (("numpy", 1.0), ("torch", 1.4), ("torch-compile", 0.9))]
+    rows = [dict(dataset="d", batch=b, ratio=r, numpy_acc=0.9, torch_acc=a)
+            for b, r, a in ((32, 2.5, 0.91), (512, 1.2, 0.895))]
+    said = " ".join(bench.verdicts(rows, one).split())
+    assert "2.50 times as long as the companion's at batch 32 and 1.20 times at batch 512" in said
+    assert "differ by at most 1.00 points" in said
+    assert "the companion is not faster than every PyTorch variant" in said
+    assert "faster than the companion (time ratio in brackets): torch-compile (0.90)." in said
+    one = [r for r in one if r["key"] != "torch-compile"]
+    said = " ".join(bench.verdicts(rows, one).split())
+    assert "nothing measured here is faster than the companion" in said

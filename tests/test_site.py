@@ -538,3 +538,67 @@ def test_figures_keep_a_white_background_in_dark_mode(site, name):
 @pytest.mark.parametrize("name", PAGES)
 def test_footer_shows_the_companion_version(site, name):
     assert site.visit(name).facts["footerVersion"] == companion_version()
+
+
+# --- Animations --------------------------------------------------------------------------------
+
+# The chapters' animations (companion.glue.animation_html): at least these many on each page.
+ANIMATIONS = {"06_updates": 1, "07_training": 2}
+FRAME_OF = ("el => [el.querySelector('img').src, "
+            "Number(el.querySelector('input.anim-slider').value)]")
+
+
+def test_the_animations_are_on_their_pages():
+    if missing():
+        pytest.skip(missing())
+    for name, count in ANIMATIONS.items():
+        page = (SITE / "book" / f"{name}.html").read_text()
+        assert page.count('class="anim-slider"') >= count, f"{name}: an animation is missing"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ANIMATIONS)
+def test_each_animation_steps_and_plays_offline(site, name, width):
+    """A reader steps one frame (the picture and the slider move), goes back to the first,
+    then plays the animation to its last frame; it fits the screen, and nothing is loaded from
+    outside the page."""
+    visit = Visit()
+    context, page = site.open(f"book/{name}.html", visit)
+    try:
+        page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width])))
+        players = page.locator("div.animation")
+        assert players.count() >= ANIMATIONS[name]
+        for i in range(players.count()):
+            player = players.nth(i)
+            player.scroll_into_view_if_needed()
+            alt = player.locator("img").get_attribute("alt")
+            assert len(alt) > 100, "the animation's image says what it shows (alt text)"
+            caption = player.evaluate(
+                "el => el.closest('figure')?.querySelector('figcaption')?.innerText || ''")
+            assert caption.startswith("Fig."), "each animation is a numbered, captioned figure"
+            slider = player.locator("input.anim-slider")
+            last = int(slider.get_attribute("max"))
+            assert last >= 5, "an animation of a few frames at least"
+            player.get_by_role("button", name="First").click()
+            src0, k0 = player.evaluate(FRAME_OF)
+            assert k0 == 0
+            player.get_by_role("button", name="Next").click()
+            src1, k1 = player.evaluate(FRAME_OF)
+            assert (k1, src1 != src0) == (1, True), "Next shows the next frame"
+            player.get_by_role("button", name="Play").click()
+            page.wait_for_function(
+                "([el, last]) => Number(el.querySelector('input.anim-slider').value) === last",
+                arg=[player.element_handle(), last], timeout=30_000)
+            src_end, _ = player.evaluate(FRAME_OF)
+            assert src_end not in (src0, src1), "Play runs to the last frame"
+            box = player.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTHS[width][0] + 0.5, (
+                "the player fits the screen")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            player.screenshot(path=SHOTS / f"{name}-animation{i + 1}-{width}.png")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, "the page is wider than the screen"
+    finally:
+        context.close()
+    assert not visit.external_requests, "the animations need resources from outside the site"
+    assert not [m for m in visit.console_errors if not known_sphinx_bug(m)]
