@@ -25,9 +25,9 @@ CHAPTERS = chapters.chapters()
 # The least number of checked claims per chapter, set from the audit of every chapter's prose
 # (CONTRIBUTING.md). Raise a floor when a chapter gains claims; never lower one to pass.
 FLOORS = {
-    "intro": 6, "01_data": 24, "02_initialization": 42, "03_forward": 27, "04_loss": 37,
-    "05_backprop": 29, "06_updates": 40, "07_training": 19, "09_pytorch": 40,
-    "10_fair_comparison": 44, "08_generalization": 38,
+    "intro": 6, "01_data": 24, "02_initialization": 42, "03_forward": 36, "04_loss": 53,
+    "05_backprop": 55, "06_updates": 52, "07_training": 41, "08_generalization": 40,
+    "09_pytorch": 40, "10_fair_comparison": 44,
 }
 
 
