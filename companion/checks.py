@@ -350,7 +350,7 @@ def check_he_init(run, fan_in=1000, fan_out=200, seed=0):
 def _softmax_mistake(out, Z):
     """Name the mistake that turns Z into ``out``, or None."""
     E, m_row = np.exp(Z), Z.max(axis=1, keepdims=True)
-    if _close(out, np.exp(Z) / E.sum(axis=0)) or _close(out, _softmax(Z.T).T):
+    if _close(out, _softmax(Z.T).T):  # exp(Z) / E.sum(axis=0), with or without a shift
         return ("normalises over axis 0 (the columns); each row is one sample and must sum to "
                 "1: use axis=1")
     with np.errstate(all="ignore"):
@@ -882,7 +882,8 @@ def check_training_loop(run, seed=0):
     expected = [batch_size] * (per_epoch - 1) + [last]
     if len(sizes) % per_epoch == 0 and sizes == expected * (len(sizes) // per_epoch) and (
             len(sizes) // per_epoch != epochs):
-        return _fail(f"runs {len(sizes) // per_epoch} epochs, not epochs = {epochs}")
+        ran = len(sizes) // per_epoch
+        return _fail(f"runs {ran} epoch{'s' * (ran != 1)}, not epochs = {epochs}")
     if sizes != expected * epochs:
         return _fail(f"the batch sizes are {sizes[:per_epoch + 1]}...; expected {expected} in "
                      f"each of the {epochs} epochs")

@@ -635,7 +635,7 @@ TRAINING_LOOP_WRONG = [
     (loop_with("drop_last"), "drops the last, smaller batch"),
     (loop_with("full_batch"), "ignores batch_size"),
     (loop_with("fixed_32"), "ignores batch_size"),
-    (loop_with("one_epoch"), "runs 1 epochs"),
+    (loop_with("one_epoch"), "runs 1 epoch, not epochs = 3"),
     (loop_with("replacement"), "twice and others never"),
     (loop_with("labels"), "labels do not match"),
     (loop_with("global_rng"), "not reproducible"),
