@@ -353,9 +353,7 @@ def _softmax_mistake(out, Z):
     if _close(out, _softmax(Z.T).T):  # exp(Z) / E.sum(axis=0), with or without a shift
         return ("normalises over axis 0 (the columns); each row is one sample and must sum to "
                 "1: use axis=1")
-    with np.errstate(all="ignore"):
-        ratio = out / _softmax(Z)  # constant along each row if the rows are only scaled
-    if np.isfinite(ratio).all() and np.ptp(ratio, axis=1).max() < 1e-6 * np.abs(ratio).max():
+    if out.any(axis=1).all() and _close(out, out.sum(axis=1, keepdims=True) * _softmax(Z)):
         whole = " (divides by the sum of the whole array?)" if np.isclose(out.sum(), 1) else ""
         return (f"the rows do not sum to 1{whole}: divide each row by its own sum, "
                 "E.sum(axis=1, keepdims=True)")

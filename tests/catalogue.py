@@ -130,6 +130,27 @@ def softmax_no_exp(Z):
     return S / S.sum(axis=1, keepdims=True)
 
 
+def softmax_unnormalised(Z):
+    return np.exp(Z - Z.max(axis=1, keepdims=True))
+
+
+def softmax_max_no_keepdims(Z):
+    E = np.exp(Z - Z.max(axis=1))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_no_shift_no_keepdims(Z):
+    return np.exp(Z) / np.exp(Z).sum(axis=1)
+
+
+def softmax_rows_from_columns(Z):
+    out = np.zeros_like(Z)
+    for n in range(Z.shape[1]):  # the number of columns, not of rows
+        e = np.exp(Z[n] - Z[n].max())
+        out[n] = e / e.sum()
+    return out
+
+
 SOFTMAX_WRONG = [
     (softmax_no_shift, "subtract each row's maximum"),
     (softmax_global_max, "not each row's"),
@@ -142,6 +163,12 @@ SOFTMAX_WRONG = [
     (softmax_in_place, "in place"),
     (softmax_flat, "returns shape"),
     (softmax_no_exp, "exponential"),
+    (lambda Z: Z / Z.sum(axis=1, keepdims=True), "exponential"),
+    (softmax_unnormalised, "the rows do not sum to 1: divide each row by its own sum"),
+    (softmax_max_no_keepdims, "keepdims"),
+    (softmax_no_shift_no_keepdims, "keepdims"),
+    (softmax_rows_from_columns, "the values differ from softmax"),
+    (lambda Z: np.zeros_like(Z), "the values differ from softmax"),
     (lambda Z: companion_softmax(Z), "forward.softmax"),
     (lambda Z: companion_forward.softmax(Z), "forward.softmax"),
     (companion_softmax, "forward.softmax"),
@@ -224,6 +251,8 @@ CROSS_ENTROPY_WRONG = [
     (ce_columns, "Z2[:, y]"),
     (lambda Z2, y: float(np.mean(lse(Z2))), "subtract the right class's logit"),
     (lambda Z2, y: cross_entropy(Z2, y) / np.log(10), "natural logarithm"),
+    (lambda Z2, y: cross_entropy(Z2, y) / np.log(2), "natural logarithm"),
+    (lambda Z2, y: float(np.mean(lse(Z2) - Z2.max(axis=1))), "not the right class's"),
     (ce_in_place, "in place"),
     (lambda Z2, y: cross_entropy(Z2, y) + 0.1, "expected"),
     (lambda Z2, y: loss.cross_entropy(Z2, y), "loss.cross_entropy"),
