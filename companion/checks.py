@@ -75,11 +75,8 @@ class _TimeUp(BaseException):
 
 
 class _ForbiddenCall(BaseException):
-    """The learner's function called the companion's version of the exercise."""
-
-    def __init__(self, name):
-        super().__init__(name)
-        self.name = name
+    """The learner's function called the companion's version of the exercise (its name is the
+    argument)."""
 
 
 @contextlib.contextmanager
