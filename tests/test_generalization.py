@@ -102,6 +102,19 @@ def test_adamw_shrinks_every_weight_by_the_same_factor_adam_with_l2_does_not():
     np.testing.assert_allclose(W - params["W1"], lr * np.sign(W), rtol=1e-3)  # eps aside
 
 
+def test_adamw_defaults_are_torchs_and_adams_options_reach_its_step():
+    p = {"W1": np.array([2.0])}
+    optim.AdamW().step(p, {"W1": np.array([0.0])})  # no gradient: the decay alone
+    assert p["W1"][0] == pytest.approx(2.0 * (1 - 1e-3 * 1e-2), rel=1e-15)  # lr, wd as torch's
+    options = dict(beta1=0.5, beta2=0.6, eps=0.1)
+    biases = [{"b1": np.array([1.0])} for _ in range(3)]  # not decayed: AdamW steps as Adam
+    optimizers = optim.AdamW(0.1, **options), optim.Adam(0.1, **options), optim.Adam(0.1)
+    for g in (1.0, 0.0, -2.0):
+        for opt, b in zip(optimizers, biases):
+            opt.step(b, {"b1": np.array([g])})
+    assert biases[0]["b1"][0] == biases[1]["b1"][0] != pytest.approx(biases[2]["b1"][0])
+
+
 def test_adamw_matches_torch_optim_adamw_on_random_gradients():
     rng = np.random.default_rng(0)
     shapes = {"W1": (6, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}
