@@ -989,7 +989,7 @@ def to_torch(params, mistake=None):
         W, b = params[f"W{i}"], params[f"b{i}"]
         if mistake == "fresh":
             continue
-        if mistake == "no_transpose":
+        if mistake == "no_transpose" or (mistake == "no_transpose_2" and i == 2):
             layer.weight = nn.Parameter(torch.from_numpy(W.copy()))
         elif mistake == "shares_memory":
             layer.weight = nn.Parameter(torch.from_numpy(W.T))
@@ -1219,6 +1219,7 @@ TO_TORCH_WRONG += [
     (lambda params: twin_with_layers(__import__("torch").nn.Tanh())(params), "has the layers"),
     (lambda params: twin_with_layers(twin_leaky_relu())(params), "logits differ"),
     (lambda params: to_torch(params).to("meta"), "the model is on meta"),
+    (twin_with("no_transpose_2"), "layer 2's weight has the shape of W2, (4, 3)"),
 ]
 
 
