@@ -10,7 +10,7 @@ import torch
 from companion import init, loss, optim, twin
 from companion.forward import forward
 from companion.gradcheck import numerical_gradient, relative_error
-from companion.train import evaluate, gradients, train
+from companion.train import EarlyStopping, evaluate, gradients, train
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +180,15 @@ def test_early_stopping_keeps_the_epoch_of_the_lowest_validation_loss(small):
         np.testing.assert_array_equal(kept_params[k], again[k])
     assert evaluate(kept_params, Xv, yv)[0] == pytest.approx(history["val_loss"].min(), rel=1e-12)
     assert not np.array_equal(kept_params["W1"], full_params["W1"])
+
+
+def test_early_stopping_keeps_the_first_of_equal_losses_and_waits_patience_epochs():
+    snapshots = iter(range(100))  # what snapshot() returns: 0 at the start, then 1, 2, ...
+    stopper = EarlyStopping(2, lambda: next(snapshots))
+    assert (stopper.kept, stopper.kept_epoch, stopper.best_loss) == (0, 0, np.inf)
+    stops = [stopper.stop(epoch, loss) for epoch, loss in enumerate([0.5, 0.4, 0.4, 0.45], 1)]
+    assert stops == [False, False, False, True]  # epoch 4 is two past the kept epoch 2
+    assert (stopper.kept, stopper.kept_epoch, stopper.best_loss) == (2, 2, 0.4)
 
 
 def test_early_stopping_keeps_the_initial_parameters_when_no_epoch_has_a_loss(small):
