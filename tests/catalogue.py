@@ -978,6 +978,9 @@ def to_torch(params, mistake=None):
     D, H = params["W1"].shape
     C = params["W2"].shape[1]
     dtype = torch.float32 if mistake == "float32" else torch.from_numpy(params["W1"]).dtype
+    dtype = torch.float64 if mistake == "float64" else dtype
+    if mistake == "H=64":  # the book's hidden size, not the parameters'
+        return nn.Sequential(nn.Linear(D, 64), nn.ReLU(), nn.Linear(64, C)).to(dtype)
     layers = [nn.Linear(D, H, bias=mistake != "no_bias"), nn.ReLU(), nn.Linear(H, C)]
     if mistake == "softmax":
         layers.append(nn.Softmax(dim=1))
@@ -999,7 +1002,9 @@ def to_torch(params, mistake=None):
         else:
             with torch.no_grad():
                 layer.weight.copy_(torch.from_numpy(W.T.copy()))
-        if layer.bias is not None:
+        if mistake == "frozen_parameter":
+            layer.weight.requires_grad_(False)
+        if layer.bias is not None and mistake != "biases_not_copied":
             with torch.no_grad():
                 layer.bias.copy_(torch.from_numpy(b))
     return model
@@ -1220,6 +1225,10 @@ TO_TORCH_WRONG += [
     (lambda params: twin_with_layers(twin_leaky_relu())(params), "logits differ"),
     (lambda params: to_torch(params).to("meta"), "the model is on meta"),
     (twin_with("no_transpose_2"), "layer 2's weight has the shape of W2, (4, 3)"),
+    (twin_with("H=64"), "layer 1's weight has shape (64, 6), expected W1.T's (4, 6)"),
+    (twin_with("float64"), "the model is torch.float64 for float32 parameters"),
+    (twin_with("biases_not_copied"), "does not hold W1.T and b1"),
+    (twin_with("frozen_parameter"), "does not require gradients"),
 ]
 
 
