@@ -291,7 +291,8 @@ def test_train_rejects_params_with_an_empty_hidden_layer(small):
     params = params64(H=1)
     params["W1"], params["b1"], params["W2"] = (params["W1"][:, :0], params["b1"][:0],
                                                 params["W2"][:0])
-    with pytest.raises(ValueError, match="hidden layer has 0 units"):
+    with pytest.raises(ValueError, match=r"^the hidden layer has 0 units: give it at least "
+                                         r"one \(H >= 1\)$"):
         train(params, X, y, epochs=1, progress=False)
 
 
@@ -302,3 +303,16 @@ def test_evaluate_rejects_labels_outside_the_classes(small, label, message):
     bad[5] = label  # -1 would silently index the last class, 10 raise an IndexError
     with pytest.raises(ValueError, match=message):
         evaluate(params64(), X, bad)
+
+
+def test_evaluate_checks_the_data_against_the_networks_own_sizes():
+    rng = np.random.default_rng(0)
+    params = init.init_params(rng, D=5, H=4, C=3, dtype=np.float64)
+    X, y = rng.normal(size=(6, 5)), np.array([0, 1, 2, 0, 1, 2])
+    loss_value, acc = evaluate(params, X, y)
+    assert np.isfinite(loss_value) and 0 <= acc <= 1
+    with pytest.raises(ValueError, match=r"^labels must be in 0\.\.2, got values from 0 to 3$"):
+        evaluate(params, X, np.array([0, 1, 2, 3, 1, 2]))  # class 3 of a 3-class network
+    with pytest.raises(ValueError, match="^X has 7 features per sample, the network expects 5$"):
+        evaluate(params, rng.normal(size=(6, 7)), y)
+
