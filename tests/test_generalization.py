@@ -269,8 +269,18 @@ def test_bad_options_raise_value_errors_that_name_them(small, fit, options, mess
 @pytest.mark.parametrize("fit", [train, twin.train_twin], ids=["train", "train_twin"])
 def test_early_stopping_needs_validation_data(small, fit):
     X, y, _, _ = small
-    with pytest.raises(ValueError, match="early stopping.*needs validation data"):
+    with pytest.raises(ValueError, match=r"^early stopping \(patience\) needs validation data: "
+                                         r"give X_val, y_val$"):
         fit(params64(), X, y, epochs=1, patience=3, progress=False)
+
+
+@pytest.mark.parametrize("fit", [train, twin.train_twin], ids=["train", "train_twin"])
+def test_validation_data_and_patience_are_checked_before_training(small, fit):
+    X, y, Xv, yv = small
+    with pytest.raises(ValueError, match="^X has 7 features per sample, the network expects 784$"):
+        fit(params64(), X, y, Xv[:, :7].copy(), yv, epochs=0, progress=False)
+    _, history = fit(params64(), X, y, Xv, yv, epochs=0, patience=1, progress=False)
+    assert len(history) == 0  # a patience of 1 epoch is allowed
 
 
 def test_unknown_schedule_and_adamw_decay_outside_train():
