@@ -130,6 +130,27 @@ def softmax_no_exp(Z):
     return S / S.sum(axis=1, keepdims=True)
 
 
+def softmax_unnormalised(Z):
+    return np.exp(Z - Z.max(axis=1, keepdims=True))
+
+
+def softmax_max_no_keepdims(Z):
+    E = np.exp(Z - Z.max(axis=1))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def softmax_no_shift_no_keepdims(Z):
+    return np.exp(Z) / np.exp(Z).sum(axis=1)
+
+
+def softmax_rows_from_columns(Z):
+    out = np.zeros_like(Z)
+    for n in range(Z.shape[1]):  # the number of columns, not of rows
+        e = np.exp(Z[n] - Z[n].max())
+        out[n] = e / e.sum()
+    return out
+
+
 SOFTMAX_WRONG = [
     (softmax_no_shift, "subtract each row's maximum"),
     (softmax_global_max, "not each row's"),
@@ -142,6 +163,12 @@ SOFTMAX_WRONG = [
     (softmax_in_place, "in place"),
     (softmax_flat, "returns shape"),
     (softmax_no_exp, "exponential"),
+    (lambda Z: Z / Z.sum(axis=1, keepdims=True), "exponential"),
+    (softmax_unnormalised, "the rows do not sum to 1: divide each row by its own sum"),
+    (softmax_max_no_keepdims, "keepdims"),
+    (softmax_no_shift_no_keepdims, "keepdims"),
+    (softmax_rows_from_columns, "the values differ from softmax"),
+    (lambda Z: np.zeros_like(Z), "the values differ from softmax"),
     (lambda Z: companion_softmax(Z), "forward.softmax"),
     (lambda Z: companion_forward.softmax(Z), "forward.softmax"),
     (companion_softmax, "forward.softmax"),
@@ -224,6 +251,8 @@ CROSS_ENTROPY_WRONG = [
     (ce_columns, "Z2[:, y]"),
     (lambda Z2, y: float(np.mean(lse(Z2))), "subtract the right class's logit"),
     (lambda Z2, y: cross_entropy(Z2, y) / np.log(10), "natural logarithm"),
+    (lambda Z2, y: cross_entropy(Z2, y) / np.log(2), "natural logarithm"),
+    (lambda Z2, y: float(np.mean(lse(Z2) - Z2.max(axis=1))), "not the right class's"),
     (ce_in_place, "in place"),
     (lambda Z2, y: cross_entropy(Z2, y) + 0.1, "expected"),
     (lambda Z2, y: loss.cross_entropy(Z2, y), "loss.cross_entropy"),
@@ -595,7 +624,7 @@ def training_loop(params, X, y, learning_rate, epochs, batch_size, seed, mistake
             grads = companion_backward(params, forward_pass(params, X[batch]), labels)
             rate = {"ascent": -learning_rate, "no_rate": 1.0}.get(mistake, learning_rate)
             if mistake != "no_update":
-                for k in params:
+                for k in ("W1", "W2") if mistake == "weights_only" else params:
                     params[k] = params[k] - rate * grads[k]
     return params
 
@@ -635,7 +664,7 @@ TRAINING_LOOP_WRONG = [
     (loop_with("drop_last"), "drops the last, smaller batch"),
     (loop_with("full_batch"), "ignores batch_size"),
     (loop_with("fixed_32"), "ignores batch_size"),
-    (loop_with("one_epoch"), "runs 1 epochs"),
+    (loop_with("one_epoch"), "runs 1 epoch, not epochs = 3"),
     (loop_with("replacement"), "twice and others never"),
     (loop_with("labels"), "labels do not match"),
     (loop_with("global_rng"), "not reproducible"),
@@ -949,6 +978,9 @@ def to_torch(params, mistake=None):
     D, H = params["W1"].shape
     C = params["W2"].shape[1]
     dtype = torch.float32 if mistake == "float32" else torch.from_numpy(params["W1"]).dtype
+    dtype = torch.float64 if mistake == "float64" else dtype
+    if mistake == "H=64":  # the book's hidden size, not the parameters'
+        return nn.Sequential(nn.Linear(D, 64), nn.ReLU(), nn.Linear(64, C)).to(dtype)
     layers = [nn.Linear(D, H, bias=mistake != "no_bias"), nn.ReLU(), nn.Linear(H, C)]
     if mistake == "softmax":
         layers.append(nn.Softmax(dim=1))
@@ -960,7 +992,7 @@ def to_torch(params, mistake=None):
         W, b = params[f"W{i}"], params[f"b{i}"]
         if mistake == "fresh":
             continue
-        if mistake == "no_transpose":
+        if mistake == "no_transpose" or (mistake == "no_transpose_2" and i == 2):
             layer.weight = nn.Parameter(torch.from_numpy(W.copy()))
         elif mistake == "shares_memory":
             layer.weight = nn.Parameter(torch.from_numpy(W.T))
@@ -970,7 +1002,9 @@ def to_torch(params, mistake=None):
         else:
             with torch.no_grad():
                 layer.weight.copy_(torch.from_numpy(W.T.copy()))
-        if layer.bias is not None:
+        if mistake == "frozen_parameter":
+            layer.weight.requires_grad_(False)
+        if layer.bias is not None and mistake != "biases_not_copied":
             with torch.no_grad():
                 layer.bias.copy_(torch.from_numpy(b))
     return model
@@ -1037,6 +1071,165 @@ def to_torch_parameters(params):
 
 
 TO_TORCH_RIGHT = [to_torch, to_torch_state_dict, to_torch_parameters]
+
+
+# --- answers that reach the graders' other branches ---------------------------------------
+# Each branch of a grader says something to a learner, so each is reached by an answer here.
+# Some of these answers are contrived (right on one case, wrong on another that a learner's
+# code seldom tells apart), to reach a branch that checks what realistic answers get right.
+
+def is_float32(value):
+    if isinstance(value, dict):
+        return any(is_float32(v) for v in value.values())
+    return getattr(value, "dtype", None) == np.float32
+
+
+def spoiled(value):
+    """The value off by 0.1%, whatever its form (a number, an array, a dict or a tuple)."""
+    if isinstance(value, dict):
+        return {k: spoiled(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(spoiled(v) for v in value)
+    return value * 1.001
+
+
+def wrong_for_float32(right):
+    """Right for float64 arguments, 0.1% off for float32 ones."""
+    def fn(*args):
+        out = right(*args)
+        return spoiled(out) if any(is_float32(a) for a in args) else out
+    return fn
+
+
+def backward_changed(key, grad):
+    """Right gradients but the one of ``key``, computed by ``grad(params, cache, dZ2, N)``."""
+    def fn(params, cache, y):
+        N = len(y)
+        dZ2 = (cache["A2"] - np.eye(cache["A2"].shape[1])[y]) / N
+        return dict(backward(params, cache, y), **{key: grad(params, cache, dZ2, N)})
+    return fn
+
+
+OWN_STATE = {}  # the optimizer state kept by the two answers below, not the one passed in
+
+
+def momentum_own_v(p, g, v, lr, mu):
+    if not v.any():  # the first step: start again
+        OWN_STATE.clear()
+    OWN_STATE["v"] = mu * OWN_STATE.get("v", 0.0) + g  # keeps its own v, returns the gradient
+    return p - lr * OWN_STATE["v"], g
+
+
+def adam_own_moments(p, g, m, v, t, lr, beta1, beta2, eps):
+    if t == 1:
+        OWN_STATE.clear()
+    m_own = beta1 * OWN_STATE.get("m", 0.0) + (1 - beta1) * g
+    v_own = beta2 * OWN_STATE.get("v", 0.0) + (1 - beta2) * g ** 2
+    OWN_STATE.update(m=m_own, v=v_own)  # keeps its own moments, returns others
+    step = m_own / (1 - beta1 ** t) / (np.sqrt(v_own / (1 - beta2 ** t)) + eps)
+    return p - lr * step, m_own * 2, v_own * 2
+
+
+def training_loop_from_1(params, X, y, learning_rate, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for i in range(1, len(X), batch_size):  # starts at 1: the first image is never used
+            b = order[i:i + batch_size]
+            grads = companion_backward(params, forward_pass(params, X[b]), y[b])
+            for k in params:
+                params[k] = params[k] - learning_rate * grads[k]
+    return params
+
+
+def confusion_misses_last(y_true, y_pred, C):
+    M = np.zeros((C, C), dtype=int)
+    for n in range(len(y_true) - 1):
+        M[y_true[n], y_pred[n]] += 1
+    return M
+
+
+def twin_with_layers(*middle):
+    def fn(params):
+        import torch
+        from torch import nn
+        model = to_torch(params)
+        return nn.Sequential(model[0], *middle, model[2]).to(
+            torch.from_numpy(params["W1"]).dtype)
+    return fn
+
+
+def twin_leaky_relu():
+    from torch import nn
+
+    class ReLU(nn.Module):  # a learner's own ReLU, leaky
+        def forward(self, x):
+            return nn.functional.leaky_relu(x, 0.1)
+    return ReLU()
+
+
+SOFTMAX_WRONG += [
+    (wrong_for_float32(softmax), "float32"),
+    (lambda Z: np.full(Z.shape, "p"), "returned something the check cannot use"),
+]
+CROSS_ENTROPY_WRONG += [(wrong_for_float32(cross_entropy), "float32")]
+BACKWARD_WRONG += [
+    (wrong_for_float32(backward), "float32"),
+    (backward_changed("W2", lambda p, c, dZ2, N: c["Z1"].T @ dZ2), "dW2 differs"),  # Z1, not A1
+    (backward_changed("b2", lambda p, c, dZ2, N: dZ2.mean(axis=0)), "db2 differs"),
+    (backward_changed("W1", lambda p, c, dZ2, N: backward(p, c, np.argmax(c["A2"], 1))["W1"]),
+     "dW1 differs"),  # the predicted classes as labels
+    (backward_changed("b1", lambda p, c, dZ2, N: (dZ2 @ p["W2"].T).sum(axis=0)), "db1 differs"),
+]
+NUMERICAL_GRADIENT_WRONG += [
+    (lambda f, x, h: numerical_gradient(f, x, h) * (1.001 if x.shape == (3, 2) else 1.0),
+     "differs from backpropagation"),  # wrong on the network's W2 only
+    (lambda f, x, h: numerical_gradient(f, x, h) * (1 + np.arange(x.size).reshape(x.shape)),
+     "differs from the central difference"),
+]
+MOMENTUM_WRONG += [
+    (lambda p, g, v, lr, mu: tuple(a[:, None] for a in momentum_step(p, g, v, lr, mu)),
+     "returns p of shape (5, 1)"),
+    (wrong_for_float32(momentum_step), "float32"),
+    (momentum_own_v, "p is right but the v you return is not"),
+    (lambda p, g, v, lr, mu: momentum_step(p, g, v, lr, 0.99), "differ from momentum's"),
+]
+ADAM_WRONG += [
+    (lambda *args: tuple(a[:, None] for a in adam_step(*args)), "returns p, m, v of shapes"),
+    (wrong_for_float32(adam_step), "float32"),
+    (adam_own_moments, "p is right but m or v is not"),
+    (lambda p, g, m, v, t, lr, b1, b2, eps: adam_step(p, g, m, v, t, lr, b1, 0.99, eps),
+     "differ from Adam's"),
+]
+TRAINING_LOOP_WRONG += [
+    (training_loop_from_1, "the batch sizes are"),
+    (loop_with("weights_only"), "differ from plain SGD"),
+]
+ACCURACY_WRONG += [
+    (lambda t, p: accuracy(t, p) if len(t) > 2 else 0.5, "every label is right"),
+]
+CONFUSION_WRONG += [
+    (confusion_misses_last, "the counts differ"),
+    (lambda t, p, C: confusion(t, p, C) if len(t) > 3 else np.eye(C, dtype=int),
+     "counts a repeated (true, predicted) pair once"),
+]
+KEPT_EPOCH_WRONG += [
+    (lambda values, patience: (kept_epoch(values, patience)[0], len(values)),
+     "runs the wrong number of epochs"),
+    (lambda values, patience: (int(np.argmax(values)) + 1, kept_epoch(values, patience)[1]),
+     "keeps the wrong epoch"),
+]
+TO_TORCH_WRONG += [
+    (twin_with_layers(), "no ReLU"),
+    (lambda params: twin_with_layers(__import__("torch").nn.Tanh())(params), "has the layers"),
+    (lambda params: twin_with_layers(twin_leaky_relu())(params), "logits differ"),
+    (lambda params: to_torch(params).to("meta"), "the model is on meta"),
+    (twin_with("no_transpose_2"), "layer 2's weight has the shape of W2, (4, 3)"),
+    (twin_with("H=64"), "layer 1's weight has shape (64, 6), expected W1.T's (4, 6)"),
+    (twin_with("float64"), "the model is torch.float64 for float32 parameters"),
+    (twin_with("biases_not_copied"), "does not hold W1.T and b1"),
+    (twin_with("frozen_parameter"), "does not require gradients"),
+]
 
 
 # --- the table the tests read ------------------------------------------------------------------

@@ -6,6 +6,8 @@ own version of the exercise is unavailable while the learner's function runs, an
 afterwards, even when that function raises; the references agree with the companion's code.
 """
 
+import types
+
 import numpy as np
 import pytest
 from catalogue import CATALOGUE
@@ -23,12 +25,13 @@ def stub(*args):
 @pytest.mark.parametrize("name", CHECKS)
 def test_an_unfinished_crashing_or_endless_answer_gets_feedback_not_a_traceback(name):
     check = CHECKS[name]
-    assert "returns None" in check(stub).message
+    assert repr(check(stub)) == ("NOT YET: returns None: replace ... with your code and return "
+                                 "the result")
 
     def crash(*args):
         raise IndexError("index 10 is out of bounds")
     feedback = check(crash)
-    assert not feedback.passed and "raised IndexError: index 10" in feedback.message
+    assert repr(feedback) == "NOT YET: your function raised IndexError: index 10 is out of bounds"
 
     def endless(*args):
         while True:
@@ -37,8 +40,32 @@ def test_an_unfinished_crashing_or_endless_answer_gets_feedback_not_a_traceback(
             except Exception:  # a learner's catch-all does not swallow the time limit
                 pass
     feedback = check(endless, time_limit=0.2)
-    assert not feedback.passed and "did not finish within 0.2 s" in feedback.message
-    assert "not a function" not in check(42).message and not check(42).passed
+    assert repr(feedback) == ("NOT YET: did not finish within 0.2 s: an endless loop? (the check "
+                              "stopped it)")
+    assert repr(check(42)) == ("NOT YET: expects your function, got int: pass the function "
+                               "itself, without calling it (no parentheses)")
+    assert repr(check(None)) == ("NOT YET: got None instead of your function: is it defined, "
+                                 "under the name the exercise gives, and has its cell run?")
+
+
+@pytest.mark.parametrize("error, hint", [
+    (ValueError("operands could not be broadcast together with shapes (3,4) (3,)"),
+     " (shapes that do not line up: a sum or max over axis=1 has shape (N,); keepdims=True "
+     "keeps it a column, (N, 1), which lines up with the rows)"),
+    (ValueError("shapes (3,4) and (3,4) not aligned"),
+     " (a matrix product whose inner sizes differ: write each array's shape next to the "
+     "formula; a gradient has the shape of its variable)"),
+    (NameError("name 'Z' is not defined"),
+     " (a name your function uses is not defined: a typo, or a cell not run yet?)"),
+    (ZeroDivisionError("division by zero"), " (a division by zero)"),
+    (TypeError("broadcast"), ""),  # the word alone, in another error, gives no hint
+    (KeyError("W1"), ""),
+])
+def test_an_error_gets_its_message_and_a_hint_where_one_helps(error, hint):
+    def raises(Z):
+        raise error
+    feedback = checks.check_softmax(raises)
+    assert repr(feedback) == f"NOT YET: your function raised {type(error).__name__}: {error}{hint}"
 
 
 FORBIDDEN = {  # exercise: the companion's versions it may not call
@@ -139,6 +166,12 @@ def test_the_adam_and_momentum_references_are_the_companions_optimizers():
         assert np.allclose(params["p"], p, rtol=1e-12, atol=1e-15), step
 
 
+def test_without_pytorch_the_twin_check_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(checks, "_torch_modules", lambda: None)
+    assert repr(checks.check_to_torch(lambda params: None)) == (
+        "NOT YET: needs PyTorch, which is not installed here: pip install torch")
+
+
 def test_the_references_are_the_companions_functions():
     assert checks._softmax is forward.softmax and checks._backward is backward_module.backward
     assert checks._numerical_gradient is gradcheck.numerical_gradient
@@ -155,3 +188,50 @@ def test_pass_messages_are_the_same_for_every_right_answer():
     """The otter assignments' tests compare them: no numbers that change with the answer."""
     for name, (check, _, right) in CATALOGUE.items():
         assert len({check(fn).message for fn in right}) == 1, name
+
+
+def snapshot(value):
+    """What a call received, to compare: arrays copied, a generator's state, no functions."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [snapshot(v) for v in value]
+    if isinstance(value, np.random.Generator):
+        return value.bit_generator.state
+    return None if callable(value) else value
+
+
+def same(a, b):
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(same, a, b))
+    return a == b
+
+
+def recorder(answer, seen):
+    """The answer, noting what each call receives; it lives in the answer's module, whose
+    names of the companion a check replaces while it runs."""
+    def recording(*args):
+        seen.append(take(args))
+        return answer(*args)
+    take = snapshot
+    return types.FunctionType(recording.__code__, answer.__globals__, "recording", None,
+                              recording.__closure__)
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_the_same_seed_draws_the_same_cases_and_another_seed_others(name):
+    """The otter assignments' hidden tests grade with other seeds: reproducibly."""
+    check, _, right = CATALOGUE[name]
+    calls = {}
+    for key, seed in (("first", 0), ("again", 0), ("other", 1)):
+        calls[key] = []
+        assert check(recorder(right[0], calls[key]), seed=seed).passed
+    assert same(calls["first"], calls["again"])
+    assert not same(calls["first"], calls["other"])
+

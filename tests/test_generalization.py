@@ -10,7 +10,7 @@ import torch
 from companion import init, loss, optim, twin
 from companion.forward import forward
 from companion.gradcheck import numerical_gradient, relative_error
-from companion.train import evaluate, gradients, train
+from companion.train import EarlyStopping, evaluate, gradients, train
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +102,19 @@ def test_adamw_shrinks_every_weight_by_the_same_factor_adam_with_l2_does_not():
     np.testing.assert_allclose(W - params["W1"], lr * np.sign(W), rtol=1e-3)  # eps aside
 
 
+def test_adamw_defaults_are_torchs_and_adams_options_reach_its_step():
+    p = {"W1": np.array([2.0])}
+    optim.AdamW().step(p, {"W1": np.array([0.0])})  # no gradient: the decay alone
+    assert p["W1"][0] == pytest.approx(2.0 * (1 - 1e-3 * 1e-2), rel=1e-15)  # lr, wd as torch's
+    options = dict(beta1=0.5, beta2=0.6, eps=0.1)
+    biases = [{"b1": np.array([1.0])} for _ in range(3)]  # not decayed: AdamW steps as Adam
+    optimizers = optim.AdamW(0.1, **options), optim.Adam(0.1, **options), optim.Adam(0.1)
+    for g in (1.0, 0.0, -2.0):
+        for opt, b in zip(optimizers, biases):
+            opt.step(b, {"b1": np.array([g])})
+    assert biases[0]["b1"][0] == biases[1]["b1"][0] != pytest.approx(biases[2]["b1"][0])
+
+
 def test_adamw_matches_torch_optim_adamw_on_random_gradients():
     rng = np.random.default_rng(0)
     shapes = {"W1": (6, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}
@@ -167,6 +180,15 @@ def test_early_stopping_keeps_the_epoch_of_the_lowest_validation_loss(small):
         np.testing.assert_array_equal(kept_params[k], again[k])
     assert evaluate(kept_params, Xv, yv)[0] == pytest.approx(history["val_loss"].min(), rel=1e-12)
     assert not np.array_equal(kept_params["W1"], full_params["W1"])
+
+
+def test_early_stopping_keeps_the_first_of_equal_losses_and_waits_patience_epochs():
+    snapshots = iter(range(100))  # what snapshot() returns: 0 at the start, then 1, 2, ...
+    stopper = EarlyStopping(2, lambda: next(snapshots))
+    assert (stopper.kept, stopper.kept_epoch, stopper.best_loss) == (0, 0, np.inf)
+    stops = [stopper.stop(epoch, loss) for epoch, loss in enumerate([0.5, 0.4, 0.4, 0.45], 1)]
+    assert stops == [False, False, False, True]  # epoch 4 is two past the kept epoch 2
+    assert (stopper.kept, stopper.kept_epoch, stopper.best_loss) == (2, 2, 0.4)
 
 
 def test_early_stopping_keeps_the_initial_parameters_when_no_epoch_has_a_loss(small):
@@ -240,15 +262,25 @@ BAD_OPTIONS = [
                          ids=[str(o) for o, _ in BAD_OPTIONS])
 def test_bad_options_raise_value_errors_that_name_them(small, fit, options, message):
     X, y, Xv, yv = small
-    with pytest.raises(ValueError, match=message):
-        fit(params64(), X, y, Xv, yv, epochs=1, progress=False, **options)
+    with pytest.raises(ValueError, match=message):  # before any training, even of 0 epochs
+        fit(params64(), X, y, Xv, yv, epochs=0, progress=False, **options)
 
 
 @pytest.mark.parametrize("fit", [train, twin.train_twin], ids=["train", "train_twin"])
 def test_early_stopping_needs_validation_data(small, fit):
     X, y, _, _ = small
-    with pytest.raises(ValueError, match="early stopping.*needs validation data"):
+    with pytest.raises(ValueError, match=r"^early stopping \(patience\) needs validation data: "
+                                         r"give X_val, y_val$"):
         fit(params64(), X, y, epochs=1, patience=3, progress=False)
+
+
+@pytest.mark.parametrize("fit", [train, twin.train_twin], ids=["train", "train_twin"])
+def test_validation_data_and_patience_are_checked_before_training(small, fit):
+    X, y, Xv, yv = small
+    with pytest.raises(ValueError, match="^X has 7 features per sample, the network expects 784$"):
+        fit(params64(), X, y, Xv[:, :7].copy(), yv, epochs=0, progress=False)
+    _, history = fit(params64(), X, y, Xv, yv, epochs=0, patience=1, progress=False)
+    assert len(history) == 0  # a patience of 1 epoch is allowed
 
 
 def test_unknown_schedule_and_adamw_decay_outside_train():
@@ -269,7 +301,8 @@ def test_train_rejects_params_with_an_empty_hidden_layer(small):
     params = params64(H=1)
     params["W1"], params["b1"], params["W2"] = (params["W1"][:, :0], params["b1"][:0],
                                                 params["W2"][:0])
-    with pytest.raises(ValueError, match="hidden layer has 0 units"):
+    with pytest.raises(ValueError, match=r"^the hidden layer has 0 units: give it at least "
+                                         r"one \(H >= 1\)$"):
         train(params, X, y, epochs=1, progress=False)
 
 
@@ -280,3 +313,16 @@ def test_evaluate_rejects_labels_outside_the_classes(small, label, message):
     bad[5] = label  # -1 would silently index the last class, 10 raise an IndexError
     with pytest.raises(ValueError, match=message):
         evaluate(params64(), X, bad)
+
+
+def test_evaluate_checks_the_data_against_the_networks_own_sizes():
+    rng = np.random.default_rng(0)
+    params = init.init_params(rng, D=5, H=4, C=3, dtype=np.float64)
+    X, y = rng.normal(size=(6, 5)), np.array([0, 1, 2, 0, 1, 2])
+    loss_value, acc = evaluate(params, X, y)
+    assert np.isfinite(loss_value) and 0 <= acc <= 1
+    with pytest.raises(ValueError, match=r"^labels must be in 0\.\.2, got values from 0 to 3$"):
+        evaluate(params, X, np.array([0, 1, 2, 3, 1, 2]))  # class 3 of a 3-class network
+    with pytest.raises(ValueError, match="^X has 7 features per sample, the network expects 5$"):
+        evaluate(params, rng.normal(size=(6, 7)), y)
+

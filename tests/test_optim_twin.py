@@ -210,7 +210,7 @@ class FakeTraining:
     seed / 10 for NumPy and seed / 100 for PyTorch."""
 
     def __init__(self, monkeypatch):
-        self.calls, self.test_devices = [], []
+        self.calls, self.test_devices, self.data = [], [], []
         monkeypatch.setattr(twin, "train", self.fit("numpy"))
         monkeypatch.setattr(twin, "train_twin", self.fit("torch"))
         monkeypatch.setattr(twin, "evaluate", lambda model, X, y: (0.0, model[1] / 10))
@@ -220,6 +220,7 @@ class FakeTraining:
         def fake(params, X, y, **kwargs):
             n = len(self.calls)
             self.calls.append((library, kwargs))
+            self.data.append((params, X, y))
             seconds = [10.0 * n + e for e in range(kwargs["epochs"])]
             return (library, kwargs["seed"]), pd.DataFrame({"seconds": seconds})
         return fake
@@ -229,11 +230,15 @@ class FakeTraining:
         return 0.0, model[1] / 100
 
 
-def test_time_both_takes_turns_and_forwards_its_settings(monkeypatch):
+@pytest.mark.parametrize("threads", [None, 1])  # 1: time_both calls itself inside same_threads
+def test_time_both_takes_turns_and_forwards_its_settings(monkeypatch, threads):
     fake = FakeTraining(monkeypatch)
     X, y = np.zeros((4, 3), dtype=np.float32), np.zeros(4, dtype=np.int64)
-    out = twin.time_both({}, X, y, optimizer="sgd", learning_rate=0.5, batch_size=7, epochs=2,
-                         repeats=3, seed=5, device="meta", X_test=X, y_test=y)
+    params = {"W1": np.ones((3, 2))}
+    out = twin.time_both(params, X, y, optimizer="sgd", learning_rate=0.5, batch_size=7,
+                         epochs=2, repeats=3, seed=5, device="meta", X_test=X, y_test=y,
+                         threads=threads)
+    assert all(p is params and a is X and b is y for p, a, b in fake.data)
     settings = dict(optimizer="sgd", learning_rate=0.5, batch_size=7, epochs=2, progress=False)
     assert fake.calls == [  # NumPy first, then PyTorch first, ...; repeat r uses seed + r
         ("numpy", dict(seed=5, **settings)), ("torch", dict(seed=5, device="meta", **settings)),

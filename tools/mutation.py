@@ -1,6 +1,6 @@
 """Mutation testing of the companion with mutmut, and its per-module table.
 
-    python tools/mutation.py            # run mutmut (one worker, nice 10), then print the table
+    python tools/mutation.py            # run mutmut (one worker, nice 19), then print the table
     python tools/mutation.py --report   # print the table of the last run only
     python tools/mutation.py --fresh    # forget earlier results first (after changing tests)
 
@@ -137,9 +137,9 @@ def main():
         if args.fresh:
             shutil.rmtree(MUTANTS, ignore_errors=True)
         mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
-        # one worker, at low priority: the machine is shared
+        # one worker, at the lowest priority: the machine is shared
         env = dict(os.environ, PYTHONPATH=str(ROOT))  # the package of this tree, not another
-        subprocess.run(["nice", "-n", "10", mutmut, "run", "--max-children", "1"], cwd=ROOT,
+        subprocess.run(["nice", "-n", "19", mutmut, "run", "--max-children", "1"], cwd=ROOT,
                        env=env, check=True)
     equivalent = tomllib.loads(EQUIVALENT.read_text())["equivalent"]
     sys.exit(0 if report(load_results(), equivalent) else 1)
