@@ -377,14 +377,10 @@ def write_section(path, text):
                     + rest.split(END, 1)[1])
 
 
-def fill(text):
-    """A paragraph wrapped at the repository's line length (99), words and `code` unbroken."""
-    return textwrap.fill(text, width=99, break_long_words=False, break_on_hyphens=False)
-
-
-def bullet(text):
-    """A Markdown list item wrapped at 99 columns, its later lines indented under its text."""
-    return textwrap.fill(text, width=99, subsequent_indent="  ", break_long_words=False,
+def fill(text, indent=""):
+    """A paragraph wrapped at the repository's line length (99), words and `code` unbroken;
+    its later lines start with ``indent`` (two spaces for a Markdown list item)."""
+    return textwrap.fill(text, width=99, subsequent_indent=indent, break_long_words=False,
                          break_on_hyphens=False)
 
 
@@ -398,11 +394,11 @@ def verdicts(rows, one_rows):
         gap = max(abs(r["numpy_acc"] - r["torch_acc"]) for r in these)
         same = (f"differ by at most {100 * gap:.2f} points" if round(100 * gap, 2) else
                 "are the same")
-        out.append(bullet(
+        out.append(fill(
             f"- {dataset}, default threads: an epoch of the PyTorch twin takes "
             f"{small['ratio']:.2f} times as long as the companion's at batch {small['batch']} "
             f"and {large['ratio']:.2f} times at batch {large['batch']}; their test accuracies "
-            f"{same}."))
+            f"{same}.", indent="  "))
     by_key = {}
     for r in one_rows:
         by_key.setdefault((r["dataset"], r["batch"]), {})[r["key"]] = r
@@ -430,7 +426,7 @@ def verdicts(rows, one_rows):
             words.append("; within 5% of it: " + ", ".join(
                 f"{r['label']} ({r['ratio']:.2f})" for r in close))
         words.append(".")
-        out.append(bullet(" ".join(words).replace(" ;", ";").replace(" .", ".")))
+        out.append(fill(" ".join(words).replace(" ;", ";").replace(" .", "."), indent="  "))
     return "\n".join(out)
 
 
