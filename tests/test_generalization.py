@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_optim_twin import step_both
 
 from companion import init, loss, optim, twin
 from companion.forward import forward
@@ -124,12 +125,7 @@ def test_adamw_matches_torch_optim_adamw_on_random_gradients():
     topt = torch.optim.AdamW([{"params": [tparams["W1"], tparams["W2"]], "weight_decay": 0.3},
                               {"params": [tparams["b1"], tparams["b2"]], "weight_decay": 0.0}],
                              lr=0.05)
-    for _ in range(20):
-        grads = {k: rng.normal(size=s) * 10.0 ** rng.integers(-6, 2) for k, s in shapes.items()}
-        opt.step(params, grads)
-        for k, p in tparams.items():
-            p.grad = torch.from_numpy(grads[k].copy())
-        topt.step()
+    step_both(opt, params, topt, tparams, rng)
     for k in shapes:
         np.testing.assert_allclose(params[k], tparams[k].detach().numpy(), rtol=1e-13,
                                    atol=1e-14, err_msg=k)

@@ -22,6 +22,19 @@ TORCH_OPTIMIZERS = {
 LEARNING_RATES = {"sgd": 0.1, "momentum": 0.01, "adam": 1e-3}
 
 
+def step_both(opt, params, topt, tparams, rng, steps=20):
+    """``steps`` steps of the companion's optimizer on ``params`` and of torch's on ``tparams``,
+    with the same random gradients of very different sizes (as Adam's per-entry scaling must
+    handle)."""
+    for _ in range(steps):
+        grads = {k: rng.normal(size=v.shape) * 10.0 ** rng.integers(-6, 2)
+                 for k, v in params.items()}
+        opt.step(params, grads)
+        for k, p in tparams.items():
+            p.grad = torch.from_numpy(grads[k].copy())
+        topt.step()
+
+
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
 def test_optimizer_steps_match_torch_optim_on_random_gradients(name):
     rng = np.random.default_rng(0)
@@ -31,13 +44,7 @@ def test_optimizer_steps_match_torch_optim_on_random_gradients(name):
     opt = optim.make_optimizer(name, 0.05)
     topt = TORCH_OPTIMIZERS[name](list(tparams.values()), 0.05)
     start = {k: v.copy() for k, v in params.items()}
-    for _ in range(20):
-        # gradients of very different sizes, as Adam's per-entry scaling must handle
-        grads = {k: rng.normal(size=s) * 10.0 ** rng.integers(-6, 2) for k, s in shapes.items()}
-        opt.step(params, grads)
-        for k, p in tparams.items():
-            p.grad = torch.from_numpy(grads[k].copy())
-        topt.step()
+    step_both(opt, params, topt, tparams, rng)
     for k in shapes:
         assert not np.allclose(params[k], start[k])
         np.testing.assert_allclose(params[k], tparams[k].detach().numpy(), rtol=1e-13,
