@@ -551,9 +551,48 @@ def adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
     return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
-def adam_variant(name):
-    return lambda p, g, m, v, t, lr, b1, b2, eps: checks._adam(p, g, m, v, t, lr, b1, b2, eps,
-                                                              variant=name)
+def adam_moments(g, m, v, beta1, beta2):
+    return beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g**2
+
+
+def adam_no_correction(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = adam_moments(g, m, v, beta1, beta2)
+    return p - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def adam_m_only(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = adam_moments(g, m, v, beta1, beta2)
+    return p - lr * (m / (1 - beta1**t)) / (np.sqrt(v) + eps), m, v
+
+
+def adam_v_only(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = adam_moments(g, m, v, beta1, beta2)
+    return p - lr * m / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+
+def adam_eps_inside(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = adam_moments(g, m, v, beta1, beta2)
+    return p - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t) + eps), m, v
+
+
+def adam_no_sqrt(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = adam_moments(g, m, v, beta1, beta2)
+    return p - lr * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + eps), m, v
+
+
+def adam_uphill(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = adam_moments(g, m, v, beta1, beta2)
+    return p + lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+
+def adam_abs_g(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * np.abs(g)
+    return p - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+
+def adam_no_one_minus_beta1(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = beta1 * m + g, beta2 * v + (1 - beta2) * g**2
+    return p - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
 
 
 def adam_in_place(p, g, m, v, t, lr, beta1, beta2, eps):
@@ -572,17 +611,17 @@ def adam_returns_corrected(p, g, m, v, t, lr, beta1, beta2, eps):
 
 
 ADAM_WRONG = [
-    (adam_variant("no_correction"), "no bias correction"),
-    (adam_variant("m_only"), "corrects m but not v"),
-    (adam_variant("v_only"), "corrects v but not m"),
-    (adam_variant("swapped"), "swapped"),
-    (adam_variant("eps_inside"), "inside the square root"),
-    (adam_variant("t+1"), "t + 1"),
+    (adam_no_correction, "no bias correction"),
+    (adam_m_only, "corrects m but not v"),
+    (adam_v_only, "corrects v but not m"),
+    (lambda p, g, m, v, t, lr, b1, b2, eps: adam_step(p, g, m, v, t, lr, b2, b1, eps), "swapped"),
+    (adam_eps_inside, "inside the square root"),
+    (lambda p, g, m, v, t, *rest: adam_step(p, g, m, v, t + 1, *rest), "t + 1"),
     (lambda p, g, m, v, t, *rest: adam_step(p, g, m, v, t - 1, *rest), "not t - 1"),
-    (adam_variant("g_not_g2"), "squared gradient"),
-    (adam_variant("no_1-b1"), "(1 - beta1)"),
-    (adam_variant("no_sqrt"), "square root"),
-    (adam_variant("uphill"), "climbs"),
+    (adam_abs_g, "squared gradient"),
+    (adam_no_one_minus_beta1, "(1 - beta1)"),
+    (adam_no_sqrt, "not by its square root"),
+    (adam_uphill, "climbs"),
     (adam_returns_corrected, "not the bias-corrected ones"),
     (lambda *args: adam_step(*args)[0], "the triple (p, m, v)"),
     (lambda p, g, m, v, t, lr, b1, b2, eps: optim.Adam(lr), "optim.Adam"),
@@ -982,8 +1021,8 @@ def to_torch(params, mistake=None):
     if mistake == "H=64":  # the book's hidden size, not the parameters'
         return nn.Sequential(nn.Linear(D, 64), nn.ReLU(), nn.Linear(64, C)).to(dtype)
     layers = [nn.Linear(D, H, bias=mistake != "no_bias"), nn.ReLU(), nn.Linear(H, C)]
-    if mistake == "softmax":
-        layers.append(nn.Softmax(dim=1))
+    if mistake in ("softmax", "log_softmax"):
+        layers.append(nn.Softmax(dim=1) if mistake == "softmax" else nn.LogSoftmax(dim=1))
     if mistake == "no_relu":
         del layers[1]
     model = nn.Sequential(*layers).to(dtype)
@@ -1032,6 +1071,7 @@ def twin_with(mistake):
 TO_TORCH_WRONG = [
     (twin_with("no_transpose"), "nn.Linear stores (out_features, in_features)"),
     (twin_with("softmax"), "ends with a softmax"),
+    (twin_with("log_softmax"), "ends with a softmax"),
     (twin_with("no_relu"), "no ReLU"),
     (twin_with("no_bias"), "no bias"),
     (twin_with("float32"), "keep their dtype"),
