@@ -884,6 +884,16 @@ def kept_epoch_with(improves=lambda value, best, previous: value < best,
     return fn
 
 
+def kept_epoch_first_as_baseline(val_losses, patience):
+    best, kept = val_losses[0], 0  # the first loss as the baseline, its epoch never kept
+    for epoch, value in enumerate(val_losses[1:], start=2):
+        if value < best:
+            best, kept = value, epoch
+        if epoch - kept >= patience:
+            return kept, epoch
+    return kept, len(val_losses)
+
+
 def kept_epoch_since_fall(val_losses, patience):
     best, previous, kept, wait = np.inf, np.inf, 0, 0
     for epoch, value in enumerate(val_losses, start=1):
@@ -1254,6 +1264,7 @@ CONFUSION_WRONG += [
      "counts a repeated (true, predicted) pair once"),
 ]
 KEPT_EPOCH_WRONG += [
+    (kept_epoch_first_as_baseline, "expected (1, 2), got (0, 2)"),
     (lambda values, patience: (kept_epoch(values, patience)[0], len(values)),
      "runs the wrong number of epochs"),
     (lambda values, patience: (int(np.argmax(values)) + 1, kept_epoch(values, patience)[1]),

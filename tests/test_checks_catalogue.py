@@ -43,7 +43,7 @@ def test_the_messages_file_has_one_line_per_answer_and_no_other():
 @pytest.mark.parametrize("name, i, fn, words", WRONG, ids=[f"{w[0]}-{w[1]}" for w in WRONG])
 def test_a_wrong_answer_gets_not_yet_and_its_mistake_named(name, i, fn, words):
     feedback = CATALOGUE[name][0](fn, time_limit=TIME_LIMIT)
-    assert not feedback.passed, f"{name}: wrong answer {i} passes"
+    assert feedback.passed is False, f"{name}: wrong answer {i} passes"  # a bool, to count
     assert words in feedback.message, f"{name}: answer {i} expected {words!r}, got {feedback!r}"
     assert repr(feedback) == MESSAGES.get(f"{name}-{i}"), "the message in checks_messages.txt"
 
@@ -53,7 +53,7 @@ def test_a_right_answer_written_another_way_passes(name, i, fn):
     check = CATALOGUE[name][0]
     for seed in SEEDS:
         feedback = check(fn, seed=seed)
-        assert feedback.passed, f"{name}: right answer {i} (seed {seed}): {feedback!r}"
+        assert feedback.passed is True, f"{name}: right answer {i} (seed {seed}): {feedback!r}"
         assert repr(feedback) == MESSAGES.get(f"{name}-pass"), "the message in the file"
 
 

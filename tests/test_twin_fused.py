@@ -23,7 +23,7 @@ def largest_difference(p, q):
     return max(float(np.abs(p[k] - q[k]).max()) for k in p)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES + ["adamw"])
 def test_fused_asks_torch_for_the_fused_implementation_and_false_for_its_default(name):
     model = twin.to_torch(init.init_params(np.random.default_rng(0), 4, 3, 2), "cpu")
     assert twin.torch_optimizer(name, model, 0.01, fused=True).param_groups[0]["fused"] is True
@@ -96,3 +96,21 @@ def test_a_wrong_update_would_be_caught(digits):
     model, _ = twin.train_twin(params, X, y, learning_rate=1.001e-3, epochs=1, device="cpu",
                                progress=False, fused=True)
     assert largest_difference(p_numpy, twin.from_torch(model)) > 1e-9
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_train_twin_trains_with_the_implementation_asked_for(fused, monkeypatch):
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(twin_optimizer(*args, **kwargs))
+        return made[-1]
+
+    twin_optimizer = twin.torch_optimizer
+    monkeypatch.setattr(twin, "torch_optimizer", recording)
+    rng = np.random.default_rng(0)
+    params = init.init_params(rng, 4, 3, 2, dtype=np.float64)
+    X, y = rng.normal(size=(8, 4)), rng.integers(0, 2, 8)
+    twin.train_twin(params, X, y, optimizer="adamw", weight_decay=0.1, epochs=1, batch_size=4,
+                    device="cpu", progress=False, fused=fused)
+    assert [opt.param_groups[0]["fused"] for opt in made] == [True if fused else None]
