@@ -106,7 +106,7 @@ def _namespaces(fn):
     the globals of the learner's function."""
     spaces = []
     for name, module in list(sys.modules.items()):
-        if (name == "companion" or name.startswith("companion.")) and name != __name__:
+        if name.startswith("companion.") and name != __name__:  # the package holds no functions
             spaces.append(vars(module))
             spaces += [v for v in vars(module).values() if isinstance(v, dict)]
     spaces.append(getattr(fn, "__globals__", {}))
