@@ -170,7 +170,7 @@ class _Learner:
         for module, attribute in forbidden:
             original = getattr(module, attribute)
             self.substitutes[original] = self._stand_in(
-                f"{module.__name__.rsplit('.', 1)[-1]}.{attribute}")
+                f"{module.__name__.removeprefix('companion.')}.{attribute}")
         self.changed = []  # positions of the arguments the last call changed
 
     def _stand_in(self, name):
