@@ -74,8 +74,8 @@ class _TimeUp(BaseException):
 
 
 class _ForbiddenCall(BaseException):
-    """The learner's function called the companion's version of the exercise (its name is the
-    argument)."""
+    """The learner's function called the companion's version of the exercise (the _Learner
+    notes which)."""
 
 
 @contextlib.contextmanager
@@ -176,7 +176,7 @@ class _Learner:
     def _stand_in(self, name):
         def forbidden(*args, **kwargs):
             self.forbidden_calls.append(name)
-            raise _ForbiddenCall(name)
+            raise _ForbiddenCall
         return forbidden
 
     def __call__(self, *args, substitutes=None, allow_none=False):

@@ -269,17 +269,20 @@ def test_any_seed_an_instructor_picks_draws_a_case_a_right_answer_passes(name):
 
 def test_each_hand_made_loss_curve_reveals_the_mistake_it_is_there_for():
     """check_kept_epoch's first seven curves are there on purpose, whatever the seed: on each,
-    the mistake named gives another (kept, ran) than early stopping for some patience."""
+    the mistake named keeps another epoch (kept) or runs another number of them (ran) than
+    early stopping, for some patience."""
     from catalogue import KEPT_EPOCH_WRONG, kept_epoch
     wrong = {words: fn for fn, words in KEPT_EPOCH_WRONG}
-    purposes = ["stops one epoch late", "strictly lower", "past the end",
-                "expected (1, 2), got (0, 2)",
-                "since the loss last fell", "looks at the whole list", "past the end"]
+    kept, ran = slice(0, 1), slice(1, 2)
+    purposes = [("stops one epoch late", ran), ("strictly lower", kept), ("past the end", ran),
+                ("expected (1, 2), got (0, 2)", kept), ("since the loss last fell", ran),
+                ("looks at the whole list", kept), ("past the end", ran)]
     for seed in (0, 1):
         curves = checks._loss_curves(seed)
         assert len(curves) == 7 + 12 and curves[7:] != checks._loss_curves(seed + 1)[7:]
-        for curve, words in zip(curves, purposes):
-            assert any(wrong[words](list(curve), patience) != kept_epoch(list(curve), patience)
+        for curve, (words, part) in zip(curves, purposes):
+            assert any(tuple(wrong[words](list(curve), patience))[part]
+                       != kept_epoch(list(curve), patience)[part]
                        for patience in (1, 2, 3)), (curve, words)
 
 
