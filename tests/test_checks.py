@@ -237,7 +237,6 @@ def test_the_same_seed_draws_the_same_cases_and_another_seed_others(name):
     assert not same(calls["first"], calls["other"])
 
 
-
 def test_close_means_within_tol_relative_and_absolute_and_never_a_non_number():
     assert checks._close(1.0 + 1.5e-6, 1.0, tol=1e-6)  # within tol + tol * |1.0|
     assert not checks._close(1.0 + 5e-6, 1.0, tol=1e-6)
