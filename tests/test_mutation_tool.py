@@ -86,3 +86,21 @@ def test_the_equivalent_list_is_well_formed():
         assert set(entry) == {"function", "was", "now", "why"}
         assert entry["function"].startswith("companion.") and entry["was"] != entry["now"]
         assert len(entry["why"]) > 20
+
+
+@pytest.mark.parametrize("argv, workers", [([], "1"), (["--workers", "2"], "2")])
+def test_a_run_asks_mutmut_for_the_workers_at_the_lowest_priority(argv, workers, mutants,
+                                                                    monkeypatch):
+    ran = []
+    monkeypatch.setattr(mutation.subprocess, "run", lambda cmd, **kwargs: ran.append(cmd))
+    monkeypatch.setattr(mutation.sys, "argv", ["mutation.py", *argv])
+    with pytest.raises(SystemExit):
+        mutation.main()
+    assert ran[0][:3] == ["nice", "-n", "19"] and ran[0][-3:] == ["run", "--max-children", workers]
+
+
+def test_zero_workers_is_refused(monkeypatch, capsys):
+    monkeypatch.setattr(mutation.sys, "argv", ["mutation.py", "--workers", "0"])
+    with pytest.raises(SystemExit):
+        mutation.main()
+    assert "--workers must be 1 or more, got 0" in capsys.readouterr().err
