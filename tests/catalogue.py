@@ -543,12 +543,16 @@ MOMENTUM_RIGHT = [momentum_step, momentum_in_place, momentum_loop]
 
 # --- Adam ------------------------------------------------------------------------------------
 
-def adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
+def adam_update(p, m, v, t, lr, beta1, beta2, eps):
     m_hat = m / (1 - beta1**t)
     v_hat = v / (1 - beta2**t)
     return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return adam_update(p, m, v, t, lr, beta1, beta2, eps)
 
 
 def adam_moments(g, m, v, beta1, beta2):
@@ -587,12 +591,12 @@ def adam_uphill(p, g, m, v, t, lr, beta1, beta2, eps):
 
 def adam_abs_g(p, g, m, v, t, lr, beta1, beta2, eps):
     m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * np.abs(g)
-    return p - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+    return adam_update(p, m, v, t, lr, beta1, beta2, eps)
 
 
 def adam_no_one_minus_beta1(p, g, m, v, t, lr, beta1, beta2, eps):
     m, v = beta1 * m + g, beta2 * v + (1 - beta2) * g**2
-    return p - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+    return adam_update(p, m, v, t, lr, beta1, beta2, eps)
 
 
 def adam_in_place(p, g, m, v, t, lr, beta1, beta2, eps):
@@ -1031,8 +1035,9 @@ def to_torch(params, mistake=None):
     if mistake == "H=64":  # the book's hidden size, not the parameters'
         return nn.Sequential(nn.Linear(D, 64), nn.ReLU(), nn.Linear(64, C)).to(dtype)
     layers = [nn.Linear(D, H, bias=mistake != "no_bias"), nn.ReLU(), nn.Linear(H, C)]
-    if mistake in ("softmax", "log_softmax"):
-        layers.append(nn.Softmax(dim=1) if mistake == "softmax" else nn.LogSoftmax(dim=1))
+    ending = {"softmax": nn.Softmax, "log_softmax": nn.LogSoftmax}.get(mistake)
+    if ending:
+        layers.append(ending(dim=1))
     if mistake == "no_relu":
         del layers[1]
     model = nn.Sequential(*layers).to(dtype)

@@ -100,13 +100,12 @@ def test_a_wrong_update_would_be_caught(digits):
 
 @pytest.mark.parametrize("fused", [True, False])
 def test_train_twin_trains_with_the_implementation_asked_for(fused, monkeypatch):
-    made = []
+    made, twin_optimizer = [], twin.torch_optimizer
 
     def recording(*args, **kwargs):
         made.append(twin_optimizer(*args, **kwargs))
         return made[-1]
 
-    twin_optimizer = twin.torch_optimizer
     monkeypatch.setattr(twin, "torch_optimizer", recording)
     rng = np.random.default_rng(0)
     params = init.init_params(rng, 4, 3, 2, dtype=np.float64)
